@@ -1,0 +1,43 @@
+# The two commands: `make run` (site + worker + beat on http://127.0.0.1:8000/) and `make test`.
+# Both need only Python 3.11+; without REDIS_URL they start a private Redis (config/embedded_redis.py).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+# make run serves plain HTTP on 127.0.0.1: the settings then use a dev key and local hosts.
+HTTPS ?= 0
+export HTTPS
+
+.PHONY: setup run test lint
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed: make PYTHON=python3.12 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# The stamp makes pip run only when requirements.txt changes.
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	@mkdir -p "$${LINLI_VAR_DIR:-var}"
+	$(PY) manage.py compile_translations
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py seed_demo --if-empty
+
+run: setup
+	$(PY) -m config.run
+
+# pytest-django creates its own test database; the pytest settings module wins unless you set one.
+test: export DJANGO_SETTINGS_MODULE ?= config.settings.test
+test: $(VENV)/.installed
+	$(PY) manage.py compile_translations
+	$(PY) -m config.embedded_redis -- $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

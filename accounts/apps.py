@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("Accounts and areas")
+
+    def ready(self) -> None:
+        from accounts.roles import sync_role_groups
+
+        # Permissions of every app exist only after migrate has run, so the role groups get
+        # their permissions then (the groups themselves are created by a migration).
+        post_migrate.connect(sync_role_groups, dispatch_uid="accounts.sync_role_groups")

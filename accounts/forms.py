@@ -1,0 +1,85 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout, Submit
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.validators import normalise_phone, validate_mainland_mobile
+
+
+class RegistrationForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        help_text=_("You sign in with this number; we use it to contact you about your case."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    full_name = forms.CharField(label=_("Your name"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(
+        label=_("Email (optional)"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not only digits, and not easy to guess."),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset("", "phone", "full_name", "email", "password1", "password2"),
+            Submit("submit", _("Register"), css_class="btn-lg w-100"),
+        )
+
+    def clean_phone(self) -> str:
+        phone = normalise_phone(self.cleaned_data["phone"])
+        validate_mainland_mobile(phone)
+        if User.objects.filter(phone=phone).exists() or User.objects.filter(username=phone).exists():
+            raise forms.ValidationError(
+                _("This mobile number is already registered. Sign in, or reset your password."), code="duplicate_phone"
+            )
+        return phone
+
+    def clean_full_name(self) -> str:
+        return " ".join(self.cleaned_data["full_name"].split())
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", forms.ValidationError(_("The two passwords differ."), code="password_mismatch"))
+        elif p1:
+            probe = User(username=cleaned.get("phone") or "", full_name=cleaned.get("full_name") or "")
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Mobile number or user name"), widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
+    )
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["full_name", "email", "language"]
+        widgets = {"language": forms.Select}
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].widget.choices = [("", _("Site default"))] + list(settings.LANGUAGES)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Save")))

@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from disputes.models.cases import Case, Category
+
+
+class DeadlinePolicy(models.Model):
+    """Deadlines per category and tier (DESIGN §4). Blank category or tier means "any".
+
+    The most specific row wins; with no row, the defaults in disputes.deadlines apply.
+    """
+
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE)
+    tier = models.PositiveSmallIntegerField(_("handling tier"), choices=Case.Tier, null=True, blank=True)
+    accept_days = models.PositiveSmallIntegerField(_("days to accept or reject"), default=3)
+    acknowledge_days = models.PositiveSmallIntegerField(_("days to acknowledge"), default=1)
+    resolve_days = models.PositiveSmallIntegerField(_("days to resolve"), default=30)
+    extension_days = models.PositiveSmallIntegerField(_("days of the one extension"), default=30)
+    follow_up_days = models.PositiveSmallIntegerField(_("days to follow up after resolution"), default=15)
+    confirmation_days = models.PositiveSmallIntegerField(_("judicial confirmation window (days)"), default=30)
+    legacy_days = models.PositiveSmallIntegerField(_("days open before a case is legacy"), default=90)
+    due_soon_days = models.PositiveSmallIntegerField(_("days before a deadline that count as due soon"), default=3)
+
+    class Meta:
+        verbose_name = _("deadline policy")
+        verbose_name_plural = _("deadline policies")
+        constraints = [
+            # Blank category/tier rows are kept unique by the admin form (NULLs are distinct here).
+            models.UniqueConstraint(fields=["category", "tier"], name="deadline_policy_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category or _('all categories')} / {self.get_tier_display() or _('all tiers')}"
+
+
+class Reminder(models.Model):
+    """One message to one recipient on one channel: the database row is the record.
+
+    Rows are created in the same transaction as what causes them; a task claims a row with a
+    conditional UPDATE before sending, so a row is sent once however many workers, beats or
+    retries see it. (case, rule, period, recipient, channel) is unique: a second scan in the same
+    period finds the row already there.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        INBOX = "inbox", _("In-site inbox")
+        SMS = "sms", _("SMS")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.CASCADE)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE)
+    rule = models.CharField(_("rule"), max_length=40)
+    period = models.CharField(_("period"), max_length=40, help_text=_("What makes this reminder distinct, e.g. a date."))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("message"), blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "rule", "period", "recipient", "channel"], name="reminder_once_per_period"
+            ),
+        ]
+        indexes = [
+            # reminders_dispatch_due: pending rows, and rows stuck in "sending" past the time limit.
+            models.Index(fields=["state", "claimed_at"], name="reminder_state_claimed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.period} → {self.recipient}"

@@ -1,0 +1,441 @@
+"""The case lifecycle: only `case_transition` writes
+`Case.status`, and every change of a case goes through `_case_write`, which refuses when another
+request changed the case first and records an append-only event."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from disputes import deadlines, notifications
+from disputes.models import CASE_TRANSITIONS, Case, CaseEvent, CaseNumberCounter, Evidence, Party
+
+
+class CaseError(Exception):
+    """A lifecycle step that cannot be done; the message is shown to the user."""
+
+
+class InvalidTransition(CaseError):
+    def __init__(self, old: str, to: str):
+        super().__init__(
+            _("A case that is “%(old)s” cannot become “%(new)s”.")
+            % {"old": Case.Status(old).label, "new": Case.Status(to).label}
+        )
+        self.old, self.to = old, to
+
+
+class StaleCase(CaseError):
+    def __init__(self, number: str):
+        super().__init__(
+            _("Case %(number)s was changed by someone else a moment ago. Reload it and try again.")
+            % {"number": number}
+        )
+
+
+@dataclass
+class PartyData:
+    role: str
+    name: str
+    phone: str = ""
+    id_number: str = ""
+    address: str = ""
+    kind: str = Party.Kind.PERSON
+    user: User | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The core
+
+
+def case_transition(
+    *,
+    case: Case,
+    to: str,
+    actor: User | None,
+    note: str = "",
+    is_public: bool = True,
+    kind: str = CaseEvent.Kind.STATUS,
+    changes: dict | None = None,
+    data: dict | None = None,
+) -> CaseEvent:
+    """Move a case to status `to`: check the move is allowed, start the clocks of the new
+    status, write the change only if nobody changed the case since it was loaded, record the
+    event and notify the people concerned (after commit)."""
+    if to not in CASE_TRANSITIONS.get(case.status, ()):
+        raise InvalidTransition(case.status, to)
+    now = timezone.now()
+    policy = deadlines.policy_for(category_id=case.category_id, tier=(changes or {}).get("tier", case.tier))
+    fields = {"status": to, "status_changed_at": now, **(changes or {})}
+    fields.update(deadlines.clocks_for(case=case, to=to, now=now, policy=policy))
+    return _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
+
+
+@transaction.atomic
+def _case_write(
+    *, case: Case, fields: dict, actor: User | None, kind: str, note: str, is_public: bool, data: dict | None
+) -> CaseEvent:
+    now = timezone.now()
+    old_status = case.status
+    # Conditional UPDATE on the version read with the case: if another request changed the
+    # case after we loaded it, no row matches and we refuse rather than overwrite its change.
+    moved = Case.objects.filter(pk=case.pk, version=case.version).update(
+        **fields, version=F("version") + 1, last_activity_at=now
+    )
+    if moved != 1:
+        raise StaleCase(case.number)
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.version += 1
+    case.last_activity_at = now
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        created_at=now,
+        old_status=old_status if "status" in fields else "",
+        new_status=case.status if "status" in fields else "",
+        note=note,
+        is_public=is_public,
+        data=data or {},
+    )
+    notifications.event_notify(event=event)
+    return event
+
+
+def case_event_record(
+    *, case: Case, actor: User | None, kind: str, note: str = "", is_public: bool = True, data: dict | None = None
+) -> CaseEvent:
+    """An event that changes no status (a note, a session, a meeting): still bumps the version and
+    the activity clock, so a stale form elsewhere is refused."""
+    return _case_write(case=case, fields={}, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Filing
+
+
+def _next_case_number(now: datetime) -> str:
+    # The counter row is locked by the UPDATE until the transaction ends, so concurrent filers
+    # get consecutive, distinct numbers (SQLite: the IMMEDIATE transaction serialises them).
+    year = timezone.localtime(now).year
+    CaseNumberCounter.objects.get_or_create(year=year)
+    CaseNumberCounter.objects.filter(year=year).update(last=F("last") + 1)
+    last = CaseNumberCounter.objects.get(year=year).last
+    return f"LL-{year}-{last:06d}"
+
+
+@transaction.atomic
+def case_submit(
+    *,
+    filed_by: User,
+    parties: list[PartyData],
+    category_id: int,
+    area_id: int,
+    title: str,
+    summary: str,
+    request: str,
+    estate_id: int | None = None,
+    building: str = "",
+    address: str = "",
+    households: int = 1,
+    source: str = Case.Source.ONLINE,
+    public_mediation: bool = False,
+    consent_sensitive: bool = True,
+    idempotency_key=None,
+    files: list | None = None,
+) -> tuple[Case, bool]:
+    """File a case: number it, record the parties and evidence, start the accept clock, write
+    the "submitted" event and notify. Returns (case, created).
+
+    The idempotency key of the form makes a double click, a retry or a resubmitted page return
+    the case the first request made instead of a second one.
+    """
+    if idempotency_key is not None:
+        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    now = timezone.now()
+    policy = deadlines.policy_for(category_id=category_id, tier=Case.Tier.GRID)
+    case = Case(
+        category_id=category_id,
+        area_id=area_id,
+        estate_id=estate_id,
+        building=building,
+        address=address,
+        title=title,
+        summary=summary,
+        request=request,
+        households=households,
+        is_collective=households >= Case.COLLECTIVE_HOUSEHOLDS,
+        source=source,
+        filed_by=filed_by,
+        public_mediation=public_mediation,
+        consent_sensitive_at=now if consent_sensitive else None,
+        idempotency_key=idempotency_key,
+        submitted_at=now,
+        status_changed_at=now,
+        last_activity_at=now,
+    )
+    for name, value in deadlines.clocks_for(case=case, to=Case.Status.SUBMITTED, now=now, policy=policy).items():
+        setattr(case, name, value)
+    case.number = _next_case_number(now)
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        # The same key committed by a concurrent request between our check and our insert.
+        if idempotency_key is None:
+            raise
+        return Case.objects.get(idempotency_key=idempotency_key), False
+    Party.objects.bulk_create(
+        Party(
+            case=case,
+            role=p.role,
+            kind=p.kind,
+            name=p.name,
+            phone=p.phone,
+            id_number=p.id_number,
+            address=p.address,
+            user=p.user,
+            consents_to_mediation=True if p.role == Party.Role.APPLICANT and p.user == filed_by else None,
+            consent_recorded_at=now if p.role == Party.Role.APPLICANT and p.user == filed_by else None,
+        )
+        for p in parties
+    )
+    for upload in files or ():
+        evidence_attach(case=case, upload=upload, uploaded_by=filed_by)
+    event = CaseEvent.objects.create(
+        case=case, kind=CaseEvent.Kind.SUBMITTED, actor=filed_by, created_at=now, new_status=case.status
+    )
+    notifications.event_notify(event=event)
+    return case, True
+
+
+def evidence_attach(*, case: Case, upload, uploaded_by: User | None, description: str = "") -> Evidence:
+    """Store an upload that disputes.uploads.check_upload has already accepted."""
+    return Evidence.objects.create(
+        case=case,
+        file=upload,
+        original_name=upload.name[:200],
+        content_type=upload.content_type,
+        size=upload.size,
+        description=description,
+        uploaded_by=uploaded_by,
+    )
+
+
+@transaction.atomic
+def case_add_information(*, case: Case, actor: User, text: str, files: list | None = None) -> CaseEvent:
+    names = [evidence_attach(case=case, upload=f, uploaded_by=actor).original_name for f in files or ()]
+    kind = CaseEvent.Kind.INFO_ADDED if text else CaseEvent.Kind.EVIDENCE_ADDED
+    return case_event_record(case=case, actor=actor, kind=kind, note=text, data={"files": names})
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle steps: each checks its own inputs and calls case_transition.
+
+
+def case_accept(*, case: Case, actor: User, mediator: User, note: str = "") -> CaseEvent:
+    return case_transition(
+        case=case,
+        to=Case.Status.ASSIGNED,
+        actor=actor,
+        note=note,
+        kind=CaseEvent.Kind.ASSIGNED,
+        changes={"mediator": mediator, "accepted_at": timezone.now()},
+        data={"mediator": str(mediator)},
+    )
+
+
+def case_reject(*, case: Case, actor: User, reason: str, advice: str) -> CaseEvent:
+    if not reason.strip() or not advice.strip():
+        raise CaseError(_("Give the reason and advise the applicant of other routes."))
+    return case_transition(
+        case=case,
+        to=Case.Status.REJECTED,
+        actor=actor,
+        note=reason,
+        changes={
+            "rejection_reason": reason,
+            "rejection_advice": advice,
+            "outcome": Case.Outcome.REJECTED,
+            "closed_at": timezone.now(),
+        },
+    )
+
+
+def case_acknowledge(*, case: Case, actor: User) -> CaseEvent:
+    if case.mediator_id and case.mediator_id != actor.pk and not actor.is_supervisor:
+        raise CaseError(_("Only the assigned mediator can acknowledge this case."))
+    return case_transition(
+        case=case,
+        to=Case.Status.IN_MEDIATION,
+        actor=actor,
+        changes={"acknowledged_at": timezone.now(), "mediator": case.mediator or actor},
+    )
+
+
+def case_reassign(*, case: Case, actor: User, mediator: User, note: str = "") -> CaseEvent:
+    """A new mediator at the same tier; they acknowledge again."""
+    return case_transition(
+        case=case,
+        to=Case.Status.ASSIGNED,
+        actor=actor,
+        note=note,
+        kind=CaseEvent.Kind.ASSIGNED,
+        is_public=True,
+        changes={"mediator": mediator},
+        data={"mediator": str(mediator)},
+    )
+
+
+def case_escalate(*, case: Case, actor: User, reason: str, mediator: User | None = None) -> CaseEvent:
+    """Up one tier; the case keeps its number and lands in the queue of the tier above."""
+    if not reason.strip():
+        raise CaseError(_("Say why the case is escalated."))
+    if case.tier >= Case.Tier.DISTRICT:
+        raise CaseError(_("The case is already handled at the highest tier."))
+    tier = case.tier + 1
+    return case_transition(
+        case=case,
+        to=Case.Status.ASSIGNED,
+        actor=actor,
+        note=reason,
+        kind=CaseEvent.Kind.ESCALATED,
+        changes={"tier": tier, "mediator": mediator},
+        data={"tier": tier},
+    )
+
+
+def case_extend(*, case: Case, actor: User, consent_note: str) -> CaseEvent:
+    """The one extension of the resolution deadline, with both parties' recorded consent."""
+    if case.status not in (Case.Status.ASSIGNED, Case.Status.IN_MEDIATION):
+        raise CaseError(_("Only a case in mediation can have its deadline extended."))
+    if case.extended:
+        raise CaseError(_("The deadline of this case has already been extended once."))
+    if not consent_note.strip():
+        raise CaseError(_("Record how both parties consented to the extension."))
+    policy = deadlines.policy_for(category_id=case.category_id, tier=case.tier)
+    resolve_due_at = (case.resolve_due_at or timezone.now()) + deadlines.timedelta(days=policy.extension_days)
+    clocks = {**deadlines._clock_values(case), "resolve_due_at": resolve_due_at}
+    fields = {
+        "resolve_due_at": resolve_due_at,
+        "extended": True,
+        "next_due_at": deadlines.next_due(case.status, clocks),
+    }
+    return _case_write(
+        case=case,
+        fields=fields,
+        actor=actor,
+        kind=CaseEvent.Kind.EXTENDED,
+        note=consent_note,
+        is_public=True,
+        data={"resolve_due_at": resolve_due_at.isoformat()},
+    )
+
+
+RESOLVING_OUTCOMES = (Case.Outcome.WRITTEN_AGREEMENT, Case.Outcome.ORAL_AGREEMENT, Case.Outcome.RECONCILED)
+
+
+def case_resolve(*, case: Case, actor: User, outcome: str, summary: str) -> CaseEvent:
+    if outcome not in RESOLVING_OUTCOMES:
+        raise CaseError(_("A case is resolved by an agreement or by reconciliation."))
+    if not summary.strip():
+        raise CaseError(_("Write a closing summary."))
+    return case_transition(
+        case=case,
+        to=Case.Status.RESOLVED,
+        actor=actor,
+        note=summary,
+        changes={"outcome": outcome, "outcome_summary": summary, "resolved_at": timezone.now()},
+    )
+
+
+def case_terminate(*, case: Case, actor: User | None, routes_advised: str, note: str = "") -> CaseEvent:
+    """Mediation ends without agreement (or a party refuses it); the routes advised are recorded."""
+    if not routes_advised.strip():
+        raise CaseError(_("Record which other routes (arbitration, administrative, court) the parties were told of."))
+    now = timezone.now()
+    return case_transition(
+        case=case,
+        to=Case.Status.CLOSED,
+        actor=actor,
+        note=note or routes_advised,
+        changes={
+            "outcome": Case.Outcome.TERMINATED,
+            "routes_advised": routes_advised,
+            "outcome_summary": note,
+            "closed_at": now,
+        },
+    )
+
+
+def case_refer(*, case: Case, actor: User, target: str, note: str = "") -> CaseEvent:
+    if not target.strip():
+        raise CaseError(_("Say where the case is referred to."))
+    return case_transition(
+        case=case,
+        to=Case.Status.CLOSED,
+        actor=actor,
+        note=note or target,
+        changes={
+            "outcome": Case.Outcome.REFERRED,
+            "referral_target": target,
+            "outcome_summary": note,
+            "closed_at": timezone.now(),
+        },
+    )
+
+
+def case_close(*, case: Case, actor: User, note: str = "") -> CaseEvent:
+    """Close a resolved case after its follow-up."""
+    if case.status != Case.Status.RESOLVED:
+        raise InvalidTransition(case.status, Case.Status.CLOSED)
+    return case_transition(
+        case=case, to=Case.Status.CLOSED, actor=actor, note=note, changes={"closed_at": timezone.now()}
+    )
+
+
+def case_withdraw(*, case: Case, actor: User, reason: str = "") -> CaseEvent:
+    return case_transition(
+        case=case,
+        to=Case.Status.WITHDRAWN,
+        actor=actor,
+        note=reason,
+        changes={"outcome": Case.Outcome.WITHDRAWN, "closed_at": timezone.now()},
+    )
+
+
+def case_reopen(*, case: Case, actor: User, reason: str) -> CaseEvent:
+    if not reason.strip():
+        raise CaseError(_("Say why the case is reopened."))
+    return case_transition(
+        case=case,
+        to=Case.Status.IN_MEDIATION,
+        actor=actor,
+        note=reason,
+        changes={"outcome": "", "resolved_at": None, "closed_at": None},
+    )
+
+
+@transaction.atomic
+def party_record_consent(*, party: Party, consents: bool, actor: User, note: str = "") -> CaseEvent:
+    """Record whether a party agrees to mediation. A clear refusal ends it (People's Mediation
+    Law Art. 17): a submitted case is not accepted, an accepted one is terminated."""
+    case = party.case
+    Party.objects.filter(pk=party.pk).update(consents_to_mediation=consents, consent_recorded_at=timezone.now())
+    if consents:
+        return case_event_record(
+            case=case, actor=actor, kind=CaseEvent.Kind.CONSENT, note=note, data={"party": party.pk, "consents": True}
+        )
+    routes = _("Mediation is voluntary and a party declined it. The parties may apply for arbitration, ask the "
+               "competent department to handle the matter, or bring a lawsuit in court.")
+    if case.status == Case.Status.SUBMITTED:
+        return case_reject(case=case, actor=actor, reason=note or _("A party declined mediation."), advice=routes)
+    if case.status in (Case.Status.ASSIGNED, Case.Status.IN_MEDIATION):
+        return case_terminate(case=case, actor=actor, routes_advised=routes, note=note or _("A party declined mediation."))
+    raise CaseError(_("Mediation of this case has already ended."))

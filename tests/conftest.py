@@ -1,0 +1,247 @@
+"""Shared fixtures: a real Celery worker process and a headless Chromium page.
+
+Model fixtures (the named cast, factories) live in tests/base.py and tests/factories.py.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+from config.embedded_redis import BASE_DIR, die_with_parent, stop_process_group
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+DESKTOP_VIEWPORT = {"width": 1280, "height": 800}
+SCREENSHOT_DIR = Path(__file__).resolve().parent / "screenshots"
+WORKER_START_TIMEOUT = 30.0
+
+
+def pytest_collection_modifyitems(items):
+    # Tests that use these fixtures carry their marker even if the author forgot it, so
+    # `pytest -m "not browser"` and `-m celery_worker` select what they say.
+    for item in items:
+        if "celery_worker_process" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.celery_worker)
+        if "browser_page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+# --- A real Celery worker --------------------------------------------------------------------
+
+
+def _test_database_url() -> str:
+    """A DATABASE_URL for the test database pytest-django created, for the worker process."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        name = str(db["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            pytest.fail("The test database is in memory: a worker process cannot open it (config/settings/test.py).")
+        return f"sqlite:///{Path(name).resolve()}"
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        user = quote(db["USER"] or "", safe="")
+        password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+        credentials = f"{user}{password}@" if user else ""
+        host = quote(db["HOST"] or "", safe="")
+        port = f":{db['PORT']}" if db["PORT"] else ""
+        return f"postgres://{credentials}{host}{port}/{quote(db['NAME'], safe='')}"
+    pytest.fail(f"No worker DATABASE_URL for the {db['ENGINE']} backend.")
+
+
+@dataclass
+class CeleryWorker:
+    """A `celery -A config worker` process; its output goes to log_path."""
+
+    process: subprocess.Popen
+    log_path: Path
+    hostname: str
+    _log_offset: int = field(default=0)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, pattern: str, timeout: float = 20.0) -> re.Match:
+        """Wait until the worker logs a line matching the regex (searched from the current test on)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            match = re.search(pattern, self.log()[self._log_offset :])
+            if match:
+                return match
+            if self.process.poll() is not None:
+                pytest.fail(f"The Celery worker exited ({self.process.returncode}):\n{self.log()[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"The Celery worker never logged {pattern!r} in {timeout}s:\n{self.log()[-4000:]}")
+            time.sleep(0.1)
+
+
+def _require_redis(url: str) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+        error = None
+    except redis.RedisError as exc:
+        error = exc
+    finally:
+        client.close()
+    if error is not None:
+        pytest.fail(
+            f"Redis at {url} is not reachable ({error}). The Celery tests need a real Redis: run "
+            "`make test` (it starts a private one) or set REDIS_URL to a running server.",
+            pytrace=False,
+        )
+
+
+def _start_worker(log_dir: Path) -> CeleryWorker:
+    hostname = f"pytest-{os.getpid()}@localhost"
+    log_path = log_dir / "celery-worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test"),
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": settings.CELERY_BROKER_URL,
+        "LINLI_TEST_EAGER": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "--pool", "prefork", "--concurrency", "1", "--loglevel", "info", "--hostname", hostname,
+        # No chatter with other workers on the same Redis, and a faster start.
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+    worker = CeleryWorker(process=process, log_path=log_path, hostname=hostname)
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    while not celery_app.control.ping(destination=[hostname], timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process_group(process)
+            pytest.fail(f"The Celery worker did not answer a ping:\n{worker.log()[-4000:]}", pytrace=False)
+    return worker
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(django_db_setup, tmp_path_factory):
+    # One worker for the session: it starts after the test database exists and stops before it is
+    # dropped (this fixture depends on django_db_setup, so it is torn down first).
+    _require_redis(settings.CELERY_BROKER_URL)
+    log_dir = tmp_path_factory.mktemp("celery")
+    workers: list[CeleryWorker] = []
+
+    def get() -> CeleryWorker:
+        if not workers or workers[-1].process.poll() is not None:  # first use, or a test killed it
+            workers.append(_start_worker(log_dir))
+        return workers[-1]
+
+    yield get
+    for worker in workers:
+        stop_process_group(worker.process, timeout=10)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, _celery_worker_session) -> Iterator[CeleryWorker]:
+    """A real worker on a real Redis; tasks sent in the test go through the broker to it.
+
+    transactional_db: the worker's own connection sees only committed rows.
+    """
+    _require_redis(settings.CELERY_BROKER_URL)
+    worker = _celery_worker_session()
+    celery_app.control.purge()  # leftovers from an earlier test must not run in this one
+    worker._log_offset = len(worker.log())
+    # The app reads Django settings under the CELERY_ namespace: the override goes under that key.
+    eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    assert not celery_app.conf.task_always_eager
+    try:
+        yield worker
+    finally:
+        celery_app.conf.CELERY_TASK_ALWAYS_EAGER = eager
+
+
+# --- Headless Chromium -----------------------------------------------------------------------
+
+
+class BrowserPages:
+    """Opens pages on the live server; phone=True gives a 390x844 touch viewport."""
+
+    def __init__(self, browser, base_url: str):
+        self.browser = browser
+        self.base_url = base_url.rstrip("/")
+
+    def new(self, path: str | None = None, *, phone: bool = False, locale: str = "zh-CN"):
+        context = self.browser.new_context(
+            viewport=PHONE_VIEWPORT if phone else DESKTOP_VIEWPORT,
+            is_mobile=phone,
+            has_touch=phone,
+            device_scale_factor=2 if phone else 1,
+            locale=locale,
+            base_url=self.base_url,
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        if path is not None:
+            page.goto(self.url(path))
+        return page
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def screenshot(self, page, name: str, *, full_page: bool = True) -> Path:
+        """Save tests/screenshots/<name>.png (gitignored) and return its path."""
+        SCREENSHOT_DIR.mkdir(exist_ok=True)
+        path = SCREENSHOT_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+
+@pytest.fixture
+def browser_page(transactional_db, live_server, monkeypatch) -> Iterator[BrowserPages]:
+    """Headless Debian Chromium driven by Playwright against pytest-django's live server.
+
+    transactional_db: rows the test creates are committed, so the server thread sees them.
+    """
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"{CHROMIUM} is missing: run .ci/run, or `apt-get install chromium` (Playwright's own browser "
+            "download is not used).",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread, and Django then refuses ORM calls
+    # from the test ("SynchronousOnlyOperation"); the test code itself is synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield BrowserPages(browser, live_server.url)
+        finally:
+            browser.close()

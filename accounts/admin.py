@@ -22,9 +22,7 @@ class AreaAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            created = services.area_create(
-                name=obj.name, kind=obj.kind, parent=obj.parent, code=obj.code
-            )
+            created = services.area_create(name=obj.name, kind=obj.kind, parent=obj.parent, code=obj.code)
             obj.pk, obj.path = created.pk, created.path
             return
         obj.save(update_fields=["name", "kind", "code"])
@@ -61,7 +59,10 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ["username", "password"]}),
         (_("Person"), {"fields": ["full_name", "phone", "email", "language"]}),
         (_("Role and areas"), {"fields": ["role", "areas", "is_active"]}),
-        (_("Advanced permissions"), {"classes": ["collapse"], "fields": ["is_superuser", "groups", "user_permissions"]}),
+        (
+            _("Advanced permissions"),
+            {"classes": ["collapse"], "fields": ["is_superuser", "groups", "user_permissions"]},
+        ),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [

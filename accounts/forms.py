@@ -16,7 +16,9 @@ class RegistrationForm(forms.Form):
         help_text=_("You sign in with this number; we use it to contact you about your case."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
-    full_name = forms.CharField(label=_("Your name"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    full_name = forms.CharField(
+        label=_("Your name"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     email = forms.EmailField(
         label=_("Email (optional)"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
@@ -54,7 +56,9 @@ class RegistrationForm(forms.Form):
         cleaned = super().clean()
         p1, p2 = cleaned.get("password1"), cleaned.get("password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("password2", forms.ValidationError(_("The two passwords differ."), code="password_mismatch"))
+            self.add_error(
+                "password2", forms.ValidationError(_("The two passwords differ."), code="password_mismatch")
+            )
         elif p1:
             probe = User(username=cleaned.get("phone") or "", full_name=cleaned.get("full_name") or "")
             try:
@@ -66,7 +70,8 @@ class RegistrationForm(forms.Form):
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("Mobile number or user name"), widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
+        label=_("Mobile number or user name"),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
 

@@ -84,14 +84,16 @@ def die_with_parent() -> None:
         _prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
-def stop_process_group(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> int:
+def stop_process_group(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT, *, term: bool = True) -> int:
     """SIGTERM the child's process group, SIGKILL it after `timeout`, reap it, return its exit code.
 
     The child must have been started with start_new_session=True (its pid is its group id).
+    term=False: the caller has already sent SIGTERM (a second one restarts Celery's warm shutdown).
     """
     if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+        if term:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:

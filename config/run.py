@@ -118,8 +118,9 @@ def supervise(env: dict[str, str], port: int, var_dir: Path) -> int:
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
         for name, proc in children.items():
-            stop_process_group(proc, STOP_TIMEOUT)
+            stop_process_group(proc, max(0.0, deadline - time.monotonic()), term=False)
             say(f"run   | {name} stopped ({proc.returncode})")
 
 

@@ -37,7 +37,9 @@ def _check_database() -> str:
 def _check_broker() -> str:
     timeout = min(settings.BROKER_TIMEOUT, 0.9)
     try:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=timeout, socket_connect_timeout=timeout)
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
         client.ping()
         client.close()
         return "ok"

@@ -21,6 +21,8 @@ from django.db import connection
 from config.celery import app as celery_app
 from config.embedded_redis import BASE_DIR, die_with_parent, stop_process_group
 
+pytest_plugins = ["tests.base"]
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

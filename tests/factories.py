@@ -45,15 +45,32 @@ def make_estate(community: Area, *, grid: Area | None = None, name: str = "Garde
 
 
 def make_case(
-    *, applicant: User, area: Area, respondent: User | None = None, status: str = Case.Status.SUBMITTED, actor=None,
-    mediator: User | None = None, category: Category | None = None, **fields
+    *,
+    applicant: User,
+    area: Area,
+    respondent: User | None = None,
+    status: str = Case.Status.SUBMITTED,
+    actor=None,
+    mediator: User | None = None,
+    category: Category | None = None,
+    **fields,
 ) -> Case:
     """A case filed by `applicant`, walked through the real lifecycle service up to `status`."""
-    parties = [services.PartyData(role=Party.Role.APPLICANT, name=applicant.full_name, phone=applicant.phone or "",
-                                  id_number="110101199001011234", user=applicant)]
+    parties = [
+        services.PartyData(
+            role=Party.Role.APPLICANT,
+            name=applicant.full_name,
+            phone=applicant.phone or "",
+            id_number="110101199001011234",
+            user=applicant,
+        )
+    ]
     if respondent is not None:
-        parties.append(services.PartyData(role=Party.Role.RESPONDENT, name=respondent.full_name,
-                                          phone=respondent.phone or "", user=respondent))
+        parties.append(
+            services.PartyData(
+                role=Party.Role.RESPONDENT, name=respondent.full_name, phone=respondent.phone or "", user=respondent
+            )
+        )
     case, _ = services.case_submit(
         filed_by=applicant,
         parties=parties,

@@ -1,18 +1,32 @@
 from disputes.models.cases import CASE_TRANSITIONS, Case, CaseNumberCounter, Category
+from disputes.models.closure import Agreement, AgreementSignature, FollowUp
 from disputes.models.events import CaseEvent, InboxMessage, PersonalDataView
+from disputes.models.meetings import AgendaItem, Meeting, MeetingSeat, Resolution, SeatTemplate
 from disputes.models.parties import Evidence, Party
 from disputes.models.reminders import DeadlinePolicy, Reminder
+from disputes.models.sessions import MediationSession
+from disputes.models.stats import CaseDayStat
 
 __all__ = [
     "CASE_TRANSITIONS",
+    "AgendaItem",
+    "Agreement",
+    "AgreementSignature",
     "Case",
+    "CaseDayStat",
     "CaseEvent",
     "CaseNumberCounter",
     "Category",
     "DeadlinePolicy",
     "Evidence",
+    "FollowUp",
     "InboxMessage",
+    "MediationSession",
+    "Meeting",
+    "MeetingSeat",
     "Party",
     "PersonalDataView",
     "Reminder",
+    "Resolution",
+    "SeatTemplate",
 ]

@@ -59,7 +59,9 @@ class Reminder(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.CASCADE)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE)
     rule = models.CharField(_("rule"), max_length=40)
-    period = models.CharField(_("period"), max_length=40, help_text=_("What makes this reminder distinct, e.g. a date."))
+    period = models.CharField(
+        _("period"), max_length=40, help_text=_("What makes this reminder distinct, e.g. a date.")
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel)
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
     subject = models.CharField(_("subject"), max_length=200, blank=True)

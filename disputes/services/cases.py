@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import deadlines, notifications
+from disputes import deadlines, notifications, stats
 from disputes.models import CASE_TRANSITIONS, Case, CaseEvent, CaseNumberCounter, Evidence, Party
 
 
@@ -87,6 +87,7 @@ def _case_write(
     )
     if moved != 1:
         raise StaleCase(case.number)
+    stats.stats_apply(case=case, changes=fields)  # the dashboard's daily figures, same transaction
     for name, value in fields.items():
         setattr(case, name, value)
     case.version += 1
@@ -191,6 +192,7 @@ def case_submit(
         if idempotency_key is None:
             raise
         return Case.objects.get(idempotency_key=idempotency_key), False
+    stats.stats_apply(case=case, created=True)  # the dashboard's daily figures, same transaction
     Party.objects.bulk_create(
         Party(
             case=case,
@@ -432,10 +434,14 @@ def party_record_consent(*, party: Party, consents: bool, actor: User, note: str
         return case_event_record(
             case=case, actor=actor, kind=CaseEvent.Kind.CONSENT, note=note, data={"party": party.pk, "consents": True}
         )
-    routes = _("Mediation is voluntary and a party declined it. The parties may apply for arbitration, ask the "
-               "competent department to handle the matter, or bring a lawsuit in court.")
+    routes = _(
+        "Mediation is voluntary and a party declined it. The parties may apply for arbitration, ask the "
+        "competent department to handle the matter, or bring a lawsuit in court."
+    )
     if case.status == Case.Status.SUBMITTED:
         return case_reject(case=case, actor=actor, reason=note or _("A party declined mediation."), advice=routes)
     if case.status in (Case.Status.ASSIGNED, Case.Status.IN_MEDIATION):
-        return case_terminate(case=case, actor=actor, routes_advised=routes, note=note or _("A party declined mediation."))
+        return case_terminate(
+            case=case, actor=actor, routes_advised=routes, note=note or _("A party declined mediation.")
+        )
     raise CaseError(_("Mediation of this case has already ended."))

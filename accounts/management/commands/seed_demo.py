@@ -40,7 +40,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             areas = self._areas()
             self._users(areas, password)
-        self.stdout.write(self.style.SUCCESS("Demo data loaded. Logins (password: %s):" % password))
+        self.stdout.write(self.style.SUCCESS(f"Demo data loaded. Logins (password: {password}):"))
         for username, name, role, _phone, area in USERS:
             self.stdout.write(f"  {username:<12} {role.label:<14} {name} {area or ''}")
 

@@ -1,0 +1,139 @@
+"""Read queries with more than one caller; each returns rows with their joins already applied."""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+
+from accounts.models import Area, User
+from disputes.models import Case, InboxMessage, Party
+
+
+def _ancestor_ids(area: Area) -> list[int]:
+    # The materialised path "/1/3/5/" lists the area and all its ancestors: no query needed.
+    return [int(part) for part in area.path.strip("/").split("/") if part]
+
+
+def staff_list_for_case(case: Case) -> QuerySet[User]:
+    """Active mediators and supervisors who serve the case's area, one of its ancestors or one of
+    the areas below it: the people a case may be assigned to."""
+    served = User.areas.through.objects.filter(
+        Q(area_id__in=_ancestor_ids(case.area)) | Q(area__path__startswith=case.area.path)
+    ).values("user_id")
+    return User.objects.filter(
+        pk__in=served, is_active=True, role__in=[User.Role.MEDIATOR, User.Role.SUPERVISOR]
+    ).order_by("full_name", "username")
+
+
+# Which level of area serves a case at each handling tier: grid cases go to the grid worker or the
+# community's mediators, escalated cases to the staff of the level above (DESIGN §3).
+TIER_AREA_KINDS = {
+    Case.Tier.GRID: [Area.Kind.GRID, Area.Kind.COMMUNITY],
+    Case.Tier.COMMUNITY: [Area.Kind.COMMUNITY],
+    Case.Tier.SUBDISTRICT: [Area.Kind.SUBDISTRICT],
+    Case.Tier.DISTRICT: [Area.Kind.DISTRICT],
+}
+
+
+def mediator_suggest_for_case(case: Case) -> User | None:
+    """The mediator serving the case's grid or community (or the level of its tier) with the fewest
+    open cases; ties go to the longest-serving account. One query."""
+    served = User.areas.through.objects.filter(
+        area_id__in=_ancestor_ids(case.area), area__kind__in=TIER_AREA_KINDS.get(case.tier, [])
+    ).values("user_id")
+    return (
+        User.objects.filter(pk__in=served, is_active=True, role=User.Role.MEDIATOR)
+        .annotate(open_cases=Count("mediated_cases", filter=Q(mediated_cases__status__in=Case.OPEN_STATUSES)))
+        .order_by("open_cases", "pk")
+        .first()
+    )
+
+
+# --- Residents ---------------------------------------------------------------------------------
+
+
+def case_list_for_resident(user: User) -> QuerySet[Case]:
+    """The cases where `user` is a party, newest first, with what "my cases" shows (one query).
+
+    `my_role` is the user's role in the case and `has_unread` whether an inbox message about it
+    is unread.
+    """
+    mine = Party.objects.filter(case=OuterRef("pk"), user=user)
+    return (
+        Case.objects.filter(pk__in=Party.objects.filter(user=user).values("case_id"))
+        .select_related("category", "area", "mediator")
+        .annotate(
+            my_role=Subquery(mine.order_by("pk").values("role")[:1]),
+            has_unread=Exists(InboxMessage.objects.filter(recipient=user, case=OuterRef("pk"), read_at__isnull=True)),
+        )
+        .order_by("-submitted_at")
+    )
+
+
+def case_get_for_party(user: User, number: str):
+    """(case, party) for a user who is a party to case `number`; 404 for anyone else, so that
+    the existence of other people's cases is not revealed."""
+    party = (
+        Party.objects.filter(case__number=number, user=user)
+        .select_related("case", "case__category", "case__area", "case__estate", "case__mediator")
+        .order_by("pk")
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if party is None:
+        raise Http404("No such case.")
+    return party.case, party
+
+
+def inbox_unread_count(user: User) -> int:
+    """The navbar badge: one COUNT on the (recipient, read_at) index."""
+    return InboxMessage.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# --- Meetings and closure ----------------------------------------------------------------------
+
+
+def meeting_list_for_case(case: Case) -> QuerySet:
+    """The scheduled and held four-party meetings about a case, for its parties' page: each with
+    the resolutions on this case or on the general estate topic, never those on other cases.
+    Constant queries (one for the meetings, one for the resolutions)."""
+    from disputes.models import Meeting, Resolution
+
+    return (
+        Meeting.objects.filter(Q(agenda_items__case=case) | Q(resolutions__case=case))
+        .exclude(status=Meeting.Status.CANCELLED)
+        .distinct()
+        .order_by("-scheduled_at")
+        .prefetch_related(
+            Prefetch(
+                "resolutions",
+                queryset=Resolution.objects.filter(Q(case=case) | Q(case__isnull=True)).order_by("due_date", "pk"),
+                to_attr="case_resolutions",
+            )
+        )
+    )
+
+
+def confirmation_window_due(now) -> QuerySet:
+    """Agreements whose judicial-confirmation window is still open, 20 days or more after they took
+    effect, and no application recorded: the reminder scan chases these (DESIGN §4, §7)."""
+    from disputes.models import Agreement
+
+    return Agreement.objects.filter(
+        confirmation_wanted=True,
+        confirmation_applied_at__isnull=True,
+        effective_at__lte=now - timedelta(days=CONFIRMATION_REMIND_AFTER_DAYS),
+        confirmation_window_ends_at__gt=now,
+    ).select_related("case", "case__mediator")
+
+
+# The judicial-confirmation reminder goes out from day 20 of the 30-day window.
+CONFIRMATION_REMIND_AFTER_DAYS = 20
+
+
+def resolution_list_overdue(today) -> QuerySet:
+    """Open or in-progress meeting resolutions past their due date (for the reminder scan)."""
+    from disputes.models import Resolution
+
+    return Resolution.objects.filter(
+        status__in=[Resolution.Status.OPEN, Resolution.Status.IN_PROGRESS], due_date__lt=today
+    ).select_related("meeting", "case", "owner")

@@ -1,0 +1,298 @@
+"""Closure (DESIGN §6): the mediation agreement and its signatures, judicial confirmation, the
+closing outcome (through the lifecycle service) and follow-up visits and ratings."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from disputes import deadlines
+from disputes.models import Agreement, AgreementSignature, Case, CaseEvent, FollowUp, Party
+from disputes.services.cases import (
+    CaseError,
+    case_close,
+    case_event_record,
+    case_refer,
+    case_reopen,
+    case_resolve,
+    case_terminate,
+)
+
+AGREEMENT_TEXT_FIELDS = (
+    "parties_details",
+    "facts",
+    "issues",
+    "responsibilities",
+    "terms",
+    "performance_method",
+    "performance_place",
+    "performance_deadline",
+    "oral_content",
+    "scan",
+)
+CONFIRMATION_FIELDS = (
+    "confirmation_wanted",
+    "confirmation_applied_at",
+    "court",
+    "court_case_number",
+    "confirmation_result",
+)
+
+
+# --- The agreement ----------------------------------------------------------------------------
+
+
+def parties_details_for(case: Case) -> str:
+    """The parties' basic details as the agreement prints them, drafted from the case's parties."""
+    lines = []
+    for party in case.parties.all():
+        parts = [f"{party.get_role_display()}: {party.name}"]
+        if party.address:
+            parts.append(party.address)
+        lines.append(_("; ").join(parts))
+    return "\n".join(lines)
+
+
+def _check_confirmation(case: Case, wanted: bool) -> None:
+    if wanted and not case.category.judicial_confirmation_eligible:
+        raise CaseError(
+            _("Agreements in the category “%(category)s” cannot be confirmed by a court.")
+            % {"category": case.category.name}
+        )
+
+
+@transaction.atomic
+def agreement_create(*, case: Case, actor: User, kind: str = Agreement.Kind.WRITTEN, **fields) -> Agreement:
+    """Draft the agreement of a case in mediation; an oral one is recorded and effective at once."""
+    if case.status != Case.Status.IN_MEDIATION:
+        raise CaseError(_("An agreement is drafted while the case is in mediation."))
+    if Agreement.objects.filter(case=case).exists():
+        raise CaseError(_("This case already has an agreement."))
+    _check_confirmation(case, fields.get("confirmation_wanted", False))
+    fields.setdefault("parties_details", parties_details_for(case))
+    agreement = Agreement.objects.create(case=case, kind=kind, created_by=actor, **fields)
+    if kind == Agreement.Kind.ORAL:
+        if not agreement.oral_content.strip():
+            raise CaseError(_("Record what the parties agreed orally."))
+        _agreement_take_effect(agreement=agreement, actor=actor)
+    elif not agreement.terms.strip():
+        raise CaseError(_("Write the agreed terms."))
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(*, agreement: Agreement, actor: User, **fields) -> Agreement:
+    """Edit the text (only before it takes effect) or the judicial confirmation details."""
+    text = {k: v for k, v in fields.items() if k in AGREEMENT_TEXT_FIELDS}
+    confirmation = {k: v for k, v in fields.items() if k in CONFIRMATION_FIELDS}
+    unknown = set(fields) - set(text) - set(confirmation)
+    if unknown:
+        raise TypeError(f"agreement_update: unknown fields {sorted(unknown)}")
+    changed_text = {k: v for k, v in text.items() if getattr(agreement, k) != v}
+    if changed_text and agreement.is_effective and set(changed_text) != {"scan"}:
+        raise CaseError(_("The agreement has taken effect: its text can no longer be changed."))
+    _check_confirmation(agreement.case, confirmation.get("confirmation_wanted", agreement.confirmation_wanted))
+    for name, value in {**changed_text, **confirmation}.items():
+        setattr(agreement, name, value)
+    agreement.save(update_fields=[*changed_text, *confirmation] or None)
+    return agreement
+
+
+def agreement_missing_signers(agreement: Agreement) -> list[str]:
+    """Who still has to sign: every party of the case, the mediator and the committee seal."""
+    signed = list(agreement.signatures.all())
+    signed_parties = {s.party_id for s in signed if s.signer == AgreementSignature.Signer.PARTY}
+    signed_kinds = {s.signer for s in signed}
+    missing = [p.name for p in agreement.case.parties.all() if p.pk not in signed_parties]
+    for kind in (AgreementSignature.Signer.MEDIATOR, AgreementSignature.Signer.COMMITTEE_SEAL):
+        if kind not in signed_kinds:
+            missing.append(str(kind.label))
+    return missing
+
+
+@transaction.atomic
+def agreement_sign(
+    *,
+    agreement: Agreement,
+    signer: str,
+    actor: User,
+    party: Party | None = None,
+    signed_at: datetime | None = None,
+) -> AgreementSignature:
+    """Record one signature (or the seal). When the last one is in, the agreement takes effect."""
+    agreement = Agreement.objects.select_for_update().select_related("case").get(pk=agreement.pk)
+    if agreement.kind != Agreement.Kind.WRITTEN:
+        raise CaseError(_("An oral agreement is not signed."))
+    if agreement.is_effective:
+        raise CaseError(_("The agreement has already taken effect."))
+    if signer == AgreementSignature.Signer.PARTY:
+        if party is None or party.case_id != agreement.case_id:
+            raise CaseError(_("This person is not a party of the case."))
+    else:
+        party = None
+    try:
+        with transaction.atomic():
+            signature = AgreementSignature.objects.create(
+                agreement=agreement,
+                signer=signer,
+                party=party,
+                signed_at=signed_at or timezone.now(),
+                recorded_by=actor,
+            )
+    except IntegrityError:
+        raise CaseError(_("This signature has already been recorded.")) from None
+    if not agreement_missing_signers(agreement):
+        _agreement_take_effect(agreement=agreement, actor=actor)
+    return signature
+
+
+def _agreement_take_effect(*, agreement: Agreement, actor: User) -> None:
+    now = timezone.now()
+    agreement.effective_at = now
+    fields = ["effective_at"]
+    if agreement.kind == Agreement.Kind.WRITTEN:
+        # Art. 33: the parties may apply for judicial confirmation within 30 days of effect.
+        policy = deadlines.policy_for(category_id=agreement.case.category_id, tier=agreement.case.tier)
+        agreement.confirmation_window_ends_at = now + timedelta(days=policy.confirmation_days)
+        fields.append("confirmation_window_ends_at")
+    agreement.save(update_fields=fields)
+    case = agreement.case
+    case.refresh_from_db()
+    note = _("The %(kind)s took effect on %(date)s.") % {
+        "kind": agreement.get_kind_display(),
+        "date": formats.date_format(timezone.localtime(now), "DATE_FORMAT"),
+    }
+    case_event_record(
+        case=case, actor=actor, kind=CaseEvent.Kind.AGREEMENT, note=note, data={"agreement": agreement.pk}
+    )
+
+
+# --- The closing outcome ----------------------------------------------------------------------
+
+
+def case_close_with_outcome(
+    *, case: Case, actor: User, outcome: str, summary: str = "", routes_advised: str = "", referral_target: str = ""
+) -> CaseEvent:
+    """One entry point for every closing outcome of DESIGN §6, each through its lifecycle step.
+
+    - written/oral agreement: the case's agreement of that kind must have taken effect;
+    - reconciled: a closing summary;
+    - terminated: the routes advised; referred: where to.
+    """
+    Out = Case.Outcome
+    if outcome in (Out.WRITTEN_AGREEMENT, Out.ORAL_AGREEMENT):
+        kind = Agreement.Kind.WRITTEN if outcome == Out.WRITTEN_AGREEMENT else Agreement.Kind.ORAL
+        agreement = Agreement.objects.filter(case=case, kind=kind).first()
+        if agreement is None or not agreement.is_effective:
+            raise CaseError(_("Record the agreement and let it take effect before closing with it."))
+        return case_resolve(case=case, actor=actor, outcome=outcome, summary=summary)
+    if outcome == Out.RECONCILED:
+        return case_resolve(case=case, actor=actor, outcome=outcome, summary=summary)
+    if outcome == Out.TERMINATED:
+        return case_terminate(case=case, actor=actor, routes_advised=routes_advised, note=summary)
+    if outcome == Out.REFERRED:
+        return case_refer(case=case, actor=actor, target=referral_target, note=summary)
+    raise CaseError(_("Choose how the case ends."))
+
+
+# --- Follow-up visits and ratings ---------------------------------------------------------------
+
+
+def _suggests_reopening(*, satisfaction: str, performing: str) -> bool:
+    return satisfaction == FollowUp.Satisfaction.DISSATISFIED or performing == FollowUp.Performing.NO
+
+
+@transaction.atomic
+def follow_up_record(
+    *,
+    case: Case,
+    actor: User,
+    method: str,
+    satisfaction: str,
+    performing: str = "",
+    visited_at: datetime | None = None,
+    new_risk: str = "",
+    comment: str = "",
+    close_case: bool = False,
+) -> FollowUp:
+    """A staff follow-up visit of a resolved or closed case: an internal FOLLOW_UP event (the new
+    risk is for staff), and the case closes if asked and still resolved."""
+    if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
+        raise CaseError(_("A follow-up visit is made after the case is resolved."))
+    follow_up = FollowUp.objects.create(
+        case=case,
+        source=FollowUp.Source.STAFF,
+        visited_at=visited_at or timezone.now(),
+        method=method,
+        performing=performing,
+        satisfaction=satisfaction,
+        new_risk=new_risk,
+        comment=comment,
+        by=actor,
+        reopen_suggested=_suggests_reopening(satisfaction=satisfaction, performing=performing),
+    )
+    case_event_record(
+        case=case,
+        actor=actor,
+        kind=CaseEvent.Kind.FOLLOW_UP,
+        note=_("Follow-up (%(method)s): %(satisfaction)s")
+        % {"method": follow_up.get_method_display(), "satisfaction": follow_up.get_satisfaction_display()},
+        is_public=False,
+        data={"follow_up": follow_up.pk, "reopen_suggested": follow_up.reopen_suggested},
+    )
+    if close_case and case.status == Case.Status.RESOLVED and not follow_up.reopen_suggested:
+        case_close(case=case, actor=actor, note=_("Closed after the follow-up visit."))
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_rate_by_resident(
+    *, case: Case, user: User, satisfaction: str, performing: str = "", comment: str = ""
+) -> FollowUp:
+    """A party rates the outcome online: once per party and case, after resolution."""
+    party = Party.objects.filter(case=case, user=user).order_by("pk").first()
+    if party is None:
+        raise CaseError(_("Only a party of the case can rate it."))
+    if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
+        raise CaseError(_("The case can be rated once it is resolved."))
+    if satisfaction not in FollowUp.Satisfaction.values:
+        raise CaseError(_("Choose how satisfied you are."))
+    try:
+        with transaction.atomic():
+            follow_up = FollowUp.objects.create(
+                case=case,
+                source=FollowUp.Source.RESIDENT,
+                party=party,
+                method=FollowUp.Method.ONLINE,
+                satisfaction=satisfaction,
+                performing=performing,
+                comment=comment,
+                by=user,
+                reopen_suggested=_suggests_reopening(satisfaction=satisfaction, performing=performing),
+            )
+    except IntegrityError:
+        raise CaseError(_("You have already rated this case.")) from None
+    case_event_record(
+        case=case,
+        actor=user,
+        kind=CaseEvent.Kind.RATING,
+        note=_("Rated by a party: %(satisfaction)s") % {"satisfaction": follow_up.get_satisfaction_display()},
+        data={"follow_up": follow_up.pk, "reopen_suggested": follow_up.reopen_suggested},
+    )
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_reopen(*, follow_up: FollowUp, actor: User, reason: str = "") -> CaseEvent:
+    """Reopen the case a follow-up found wanting: the same case, back in mediation, as an event."""
+    claimed = FollowUp.objects.filter(pk=follow_up.pk, reopened_at__isnull=True).update(reopened_at=timezone.now())
+    if claimed != 1:
+        raise CaseError(_("The case was already reopened after this follow-up."))
+    case = Case.objects.get(pk=follow_up.case_id)
+    reason = reason or _("Reopened after a follow-up: %(satisfaction)s, %(performing)s.") % {
+        "satisfaction": follow_up.get_satisfaction_display(),
+        "performing": follow_up.get_performing_display() or "-",
+    }
+    return case_reopen(case=case, actor=actor, reason=reason)

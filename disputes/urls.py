@@ -1,0 +1,18 @@
+from django.urls import path
+
+from disputes.views import evidence, resident
+
+app_name = "disputes"
+
+urlpatterns = [
+    path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
+    path("cases/", resident.case_list, name="case_list"),
+    path("cases/new/", resident.case_new, name="case_new"),
+    path("cases/<str:number>/", resident.case_detail, name="case_detail"),
+    path("cases/<str:number>/submitted/", resident.case_submitted, name="case_submitted"),
+    path("cases/<str:number>/add/", resident.case_add_information, name="case_add_information"),
+    path("cases/<str:number>/withdraw/", resident.case_withdraw, name="case_withdraw"),
+    path("cases/<str:number>/consent/", resident.case_consent, name="case_consent"),
+    path("inbox/", resident.inbox, name="inbox"),
+    path("inbox/<int:pk>/", resident.inbox_message, name="inbox_message"),
+]

@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 HTTPS ?= 0
 export HTTPS
 
-.PHONY: setup run test lint
+.PHONY: setup run test lint reminders-fault
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -41,3 +41,14 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The long fault run of the reminders (issue 6): 2,000 cases (4,000 rows), the worker SIGKILLed 30
+# times and a private Redis restarted 5 times; prints the figures. The suite runs a short version.
+# Runs on PostgreSQL with DATABASE_URL=postgres://... (pytest makes a test_ database), else SQLite.
+reminders-fault: export DJANGO_SETTINGS_MODULE ?= config.settings.test
+reminders-fault: export LINLI_FAULT_REMINDERS ?= 2000
+reminders-fault: export LINLI_FAULT_KILLS ?= 30
+reminders-fault: export LINLI_FAULT_RESTARTS ?= 5
+reminders-fault: export LINLI_FAULT_TIMEOUT ?= 900
+reminders-fault: $(VENV)/.installed
+	$(PY) -m config.embedded_redis -- $(VENV)/bin/pytest tests/test_reminders_fault.py -s -q -p no:cacheprovider

@@ -37,7 +37,7 @@ def user_set_role(*, user: User, role: str) -> User:
     user.save(update_fields=["role", "is_staff"])
     role_groups = Group.objects.filter(name__in=ROLE_GROUPS.values())
     user.groups.remove(*role_groups)
-    user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
+    user.groups.add(Group.objects.get_or_create(name=ROLE_GROUPS[role])[0])
     return user
 
 

@@ -89,7 +89,6 @@ class MediationSessionForm(forms.ModelForm):
         model = MediationSession
         fields = ["held_at", "place", "attendees", "content", "agreed", "scan"]
         widgets = {
-            "held_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "attendees": forms.Textarea(attrs={"rows": 2, "cols": 60}),
             "content": forms.Textarea(attrs={"rows": 6, "cols": 60}),
             "agreed": forms.Textarea(attrs={"rows": 3, "cols": 60}),

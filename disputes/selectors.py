@@ -1,10 +1,12 @@
 """Read queries with more than one caller; each returns rows with their joins already applied."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import Area, User
-from disputes.models import Case, InboxMessage, Party
+from disputes.models import Agreement, Case, FollowUp, InboxMessage, Meeting, Party, Resolution
 
 
 def _ancestor_ids(area: Area) -> list[int]:
@@ -96,8 +98,6 @@ def meeting_list_for_case(case: Case) -> QuerySet:
     """The scheduled and held four-party meetings about a case, for its parties' page: each with
     the resolutions on this case or on the general estate topic, never those on other cases.
     Constant queries (one for the meetings, one for the resolutions)."""
-    from disputes.models import Meeting, Resolution
-
     return (
         Meeting.objects.filter(Q(agenda_items__case=case) | Q(resolutions__case=case))
         .exclude(status=Meeting.Status.CANCELLED)
@@ -113,11 +113,13 @@ def meeting_list_for_case(case: Case) -> QuerySet:
     )
 
 
+# The judicial-confirmation reminder goes out from day 20 of the 30-day window.
+CONFIRMATION_REMIND_AFTER_DAYS = 20
+
+
 def confirmation_window_due(now) -> QuerySet:
     """Agreements whose judicial-confirmation window is still open, 20 days or more after they took
     effect, and no application recorded: the reminder scan chases these (DESIGN §4, §7)."""
-    from disputes.models import Agreement
-
     return Agreement.objects.filter(
         confirmation_wanted=True,
         confirmation_applied_at__isnull=True,
@@ -126,14 +128,23 @@ def confirmation_window_due(now) -> QuerySet:
     ).select_related("case", "case__mediator")
 
 
-# The judicial-confirmation reminder goes out from day 20 of the 30-day window.
-CONFIRMATION_REMIND_AFTER_DAYS = 20
-
-
 def resolution_list_overdue(today) -> QuerySet:
     """Open or in-progress meeting resolutions past their due date (for the reminder scan)."""
-    from disputes.models import Resolution
-
     return Resolution.objects.filter(
         status__in=[Resolution.Status.OPEN, Resolution.Status.IN_PROGRESS], due_date__lt=today
     ).select_related("meeting", "case", "owner")
+
+
+def case_follow_through_for_party(case: Case, party: Party | None) -> dict:
+    """What a party sees after mediation starts: meetings (date, place, resolutions; never the
+    minutes), the agreement once drafted, and their own rating or whether they may rate now.
+    Four queries at most, whatever the number of meetings."""
+    rating = None
+    if party is not None:
+        rating = FollowUp.objects.filter(case=case, party=party, source=FollowUp.Source.RESIDENT).first()
+    return {
+        "meetings": list(meeting_list_for_case(case)),
+        "agreement": Agreement.objects.filter(case=case).first(),
+        "my_rating": rating,
+        "can_rate": party is not None and rating is None and case.status in (Case.Status.RESOLVED, Case.Status.CLOSED),
+    }

@@ -1,8 +1,40 @@
+"""Thin Celery entry points. Tasks take ids; the database decides whether work is left, so every
+task is safe to run twice (a message only says "go and check")."""
+
 from celery import shared_task
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=30, max_retries=2)
+@shared_task(acks_late=True)
 def reminder_send_task(reminder_id: int) -> None:
+    """Kept for messages queued before batches existed (a deployed task name never changes)."""
     from disputes import notifications  # imported here: notifications imports this module
 
-    notifications.reminder_send(reminder_id=reminder_id)
+    notifications.reminders_send(reminder_ids=[reminder_id])
+
+
+@shared_task(acks_late=True)
+def reminders_send_task(reminder_ids: list[int]) -> dict:
+    """Claim and send a batch. Failures back off in the database (no Celery retry: the row
+    records its attempts, and the dispatch republishes it)."""
+    from disputes import notifications
+
+    return notifications.reminders_send(reminder_ids=reminder_ids)
+
+
+@shared_task(acks_late=True)
+def reminders_scan_task() -> dict:
+    """Beat, every REMINDER_SCAN_MINUTES: create the reminder rows that have come due, then
+    publish their sends."""
+    from disputes.services import reminders
+
+    counts = reminders.reminders_scan()
+    counts.update(reminders.reminders_dispatch_due())
+    return counts
+
+
+@shared_task(acks_late=True)
+def reminders_dispatch_due_task() -> dict:
+    """Beat, every minute: publish sends for pending rows, return stuck rows to pending."""
+    from disputes.services import reminders
+
+    return reminders.reminders_dispatch_due()

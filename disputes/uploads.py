@@ -61,6 +61,7 @@ MARKUP = re.compile(
 # download is still served as an attachment.
 PDF_ACTIVE = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFiles?|RichMedia)(?![A-Za-z])")
 PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+EXTENSION_ALIASES = {"jpg": {"jpg", "jpeg", "jpe"}}
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 MESSAGES = {
@@ -173,9 +174,13 @@ def display_name(name: str) -> str:
 
 
 def normalised_name(name: str, extension: str) -> str:
-    """`name` with its last extension replaced by the detected one: "photo.jpg.exe" → "photo.jpg"."""
-    stem = PurePosixPath(display_name(name)).stem if "." in name else display_name(name)
-    stem = stem[:100] or "file"
-    if stem.lower().endswith(f".{extension}") or (extension == "jpg" and stem.lower().endswith(".jpeg")):
+    """`name` with an extension that matches the detected type: "photo.jpg.exe" → "photo.jpg",
+    "IMG_1.PNG" holding a JPEG → "IMG_1.jpg"; a right one ("scan.JPEG") is kept."""
+    name = display_name(name)
+    path = PurePosixPath(name)
+    if path.suffix.lower().lstrip(".") in EXTENSION_ALIASES.get(extension, {extension}):
+        return name
+    stem = (path.stem if path.suffix else name)[:100] or "file"
+    if PurePosixPath(stem).suffix.lower().lstrip(".") in EXTENSION_ALIASES.get(extension, {extension}):
         return stem
     return f"{stem}.{extension}"

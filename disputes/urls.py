@@ -1,6 +1,6 @@
 from django.urls import path
 
-from disputes.views import evidence, resident
+from disputes.views import evidence, rating, resident, supervisor
 
 app_name = "disputes"
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("cases/<str:number>/add/", resident.case_add_information, name="case_add_information"),
     path("cases/<str:number>/withdraw/", resident.case_withdraw, name="case_withdraw"),
     path("cases/<str:number>/consent/", resident.case_consent, name="case_consent"),
+    path("cases/<str:number>/rate/", rating.case_rate, name="case_rate"),
     path("inbox/", resident.inbox, name="inbox"),
     path("inbox/<int:pk>/", resident.inbox_message, name="inbox_message"),
+    path("dashboard/", supervisor.dashboard, name="dashboard"),
+    path("dashboard/supervision/", supervisor.supervision, name="supervision"),
+    path("dashboard/supervision/<str:number>/", supervisor.supervision_order, name="supervision_order"),
+    path("dashboard/ledger.<str:fmt>", supervisor.ledger_export, name="ledger_export"),
+    path("dashboard/report/", supervisor.period_report, name="period_report"),
 ]

@@ -77,6 +77,9 @@ class CeleryWorker:
     process: subprocess.Popen
     log_path: Path
     hostname: str
+    # The worker's email backend writes here (one file per connection; see read_mail_dir in
+    # tests/disputes/test_reminders_worker.py).
+    mail_dir: Path | None = None
     _log_offset: int = field(default=0)
 
     def log(self) -> str:
@@ -123,6 +126,7 @@ def _start_worker(log_dir: Path) -> CeleryWorker:
         "REDIS_URL": settings.CELERY_BROKER_URL,
         "LINLI_TEST_EAGER": "0",
         "PYTHONUNBUFFERED": "1",
+        "LINLI_TEST_EMAIL_FILE_PATH": str(log_dir / "mail"),
     }
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
@@ -141,7 +145,7 @@ def _start_worker(log_dir: Path) -> CeleryWorker:
             start_new_session=True,
             preexec_fn=die_with_parent,
         )
-    worker = CeleryWorker(process=process, log_path=log_path, hostname=hostname)
+    worker = CeleryWorker(process=process, log_path=log_path, hostname=hostname, mail_dir=log_dir / "mail")
     deadline = time.monotonic() + WORKER_START_TIMEOUT
     while not celery_app.control.ping(destination=[hostname], timeout=0.5):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -203,8 +203,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", CELERY_TASK_TIME_LIMIT * 4 // 5)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -217,7 +217,25 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Publishing from the web: try once, quickly, and give up (the scan re-sends from the database).
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE: dict = {}
+# Reminders (disputes/services/reminders.py): the scan creates the rows, the dispatch publishes
+# sends for pending rows and returns rows stuck in "sending" past the task time limit.
+REMINDER_SCAN_MINUTES = env_int("REMINDER_SCAN_MINUTES", 5)
+# How far back a scan looks for deadlines it may have missed (beat down, a deploy).
+REMINDER_CATCH_UP_HOURS = env_int("REMINDER_CATCH_UP_HOURS", 24)
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 50)
+# A pending row whose send message is older than this is published again (the broker may have lost it).
+REMINDER_REQUEUE_SECONDS = env_int("REMINDER_REQUEUE_SECONDS", CELERY_TASK_TIME_LIMIT)
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "disputes.sms.ConsoleSmsBackend")
+CELERY_BEAT_SCHEDULE: dict = {
+    "reminders-scan": {
+        "task": "disputes.tasks.reminders_scan_task",
+        "schedule": REMINDER_SCAN_MINUTES * 60.0,
+    },
+    "reminders-dispatch-due": {
+        "task": "disputes.tasks.reminders_dispatch_due_task",
+        "schedule": 60.0,
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 if HTTPS:

@@ -12,6 +12,10 @@ from config.settings.base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The real worker of the Celery tests writes its mail to files the test reads (tests/conftest.py).
+if os.environ.get("LINLI_TEST_EMAIL_FILE_PATH"):
+    EMAIL_BACKEND = os.environ.get("LINLI_TEST_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    EMAIL_FILE_PATH = os.environ["LINLI_TEST_EMAIL_FILE_PATH"]
 # The real worker the Celery integration tests start gets LINLI_TEST_EAGER=0 (tests/conftest.py).
 CELERY_TASK_ALWAYS_EAGER = env_bool("LINLI_TEST_EAGER", True)  # noqa: F405
 CELERY_TASK_EAGER_PROPAGATES = True

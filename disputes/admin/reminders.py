@@ -1,0 +1,141 @@
+"""The reminder log (read-only, with a "retry" action for failed sends) and the deadline policies."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.selectors import area_scope_q
+from disputes.models import DeadlinePolicy, Reminder
+from disputes.services import reminders as reminder_services
+
+
+class DeadlinePolicyForm(forms.ModelForm):
+    class Meta:
+        model = DeadlinePolicy
+        fields = [
+            "category",
+            "tier",
+            "accept_days",
+            "acknowledge_days",
+            "resolve_days",
+            "extension_days",
+            "follow_up_days",
+            "confirmation_days",
+            "legacy_days",
+            "due_soon_days",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        # The database constraint cannot see blank ("any") values as equal: check them here.
+        same = DeadlinePolicy.objects.filter(category=cleaned.get("category"), tier=cleaned.get("tier"))
+        if self.instance.pk:
+            same = same.exclude(pk=self.instance.pk)
+        if same.exists():
+            raise forms.ValidationError(_("There is already a policy for this category and tier."))
+        for name in ("accept_days", "acknowledge_days", "resolve_days", "follow_up_days", "legacy_days"):
+            if cleaned.get(name) == 0:
+                self.add_error(name, _("A deadline must be at least one day."))
+        return cleaned
+
+
+@admin.register(DeadlinePolicy)
+class DeadlinePolicyAdmin(admin.ModelAdmin):
+    form = DeadlinePolicyForm
+    list_display = [
+        "__str__",
+        "accept_days",
+        "acknowledge_days",
+        "resolve_days",
+        "extension_days",
+        "follow_up_days",
+        "confirmation_days",
+        "legacy_days",
+        "due_soon_days",
+    ]
+    list_filter = ["tier", "category"]
+    search_fields = ["category__name"]
+    list_select_related = ["category"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "case_link",
+        "rule",
+        "period",
+        "recipient_link",
+        "channel",
+        "state",
+        "attempts",
+        "sent_at",
+    ]
+    # Filter by case or recipient through the links in the list (?case__id__exact=, ?recipient__id__exact=).
+    list_filter = ["state", "rule", "channel", "recipient__role", "created_at"]
+    search_fields = ["case__number", "recipient__username", "recipient__full_name"]
+    list_select_related = ["case", "recipient"]
+    raw_id_fields = ["case", "recipient"]
+    date_hierarchy = "created_at"
+    actions = ["retry_failed"]
+    readonly_fields = [
+        "case",
+        "recipient",
+        "rule",
+        "period",
+        "channel",
+        "state",
+        "subject",
+        "body",
+        "context",
+        "created_at",
+        "available_at",
+        "queued_at",
+        "claimed_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description=_("case"), ordering="case__number")
+    def case_link(self, obj: Reminder) -> str:
+        if not obj.case_id:
+            return "—"
+        return format_html('<a href="?case__id__exact={}">{}</a>', obj.case_id, obj.case.number)
+
+    @admin.display(description=_("recipient"), ordering="recipient__username")
+    def recipient_link(self, obj: Reminder) -> str:
+        return format_html('<a href="?recipient__id__exact={}">{}</a>', obj.recipient_id, obj.recipient)
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("disputes.change_reminder")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        # Staff see the reminders of cases in their areas and their own.
+        return qs.filter(Q(recipient=request.user) | area_scope_q(request.user, field="case__area"))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the log is read-only; "retry" is an action
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Retry the selected failed reminders"), permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        count = reminder_services.reminders_retry(reminder_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext("%(count)d reminder will be sent again.", "%(count)d reminders will be sent again.", count)
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )

@@ -5,7 +5,7 @@ from disputes.models.meetings import AgendaItem, Meeting, MeetingSeat, Resolutio
 from disputes.models.parties import Evidence, Party
 from disputes.models.reminders import DeadlinePolicy, Reminder
 from disputes.models.sessions import MediationSession
-from disputes.models.stats import CaseDayStat
+from disputes.models.stats import CaseDayStat, CaseMonthStat
 
 __all__ = [
     "CASE_TRANSITIONS",
@@ -15,6 +15,7 @@ __all__ = [
     "Case",
     "CaseDayStat",
     "CaseEvent",
+    "CaseMonthStat",
     "CaseNumberCounter",
     "Category",
     "DeadlinePolicy",

@@ -160,8 +160,20 @@ class Case(models.Model):
             models.Index(fields=["mediator", "status"], name="case_mediator_status"),
             # Due-soon/overdue filters and the reminder scan (reminders_scan) read open cases by deadline.
             models.Index(fields=["status", "next_due_at"], name="case_status_next_due"),
+            # reminders_scan: unassigned / unacknowledged cases by the time they entered their status.
+            models.Index(fields=["status", "status_changed_at"], name="case_status_changed"),
+            # reminders_scan: open cases with no activity for a week.
+            models.Index(fields=["status", "last_activity_at"], name="case_status_activity"),
             # Newest-first lists and period counts.
             models.Index(fields=["-submitted_at"], name="case_submitted_desc"),
+            # The dashboard's stock figures (disputes.dashboard.stock_for, one grouped query): the
+            # cases with a running clock are a few percent of all; PostgreSQL reads this partial
+            # index alone (index-only scan) instead of visiting tens of thousands of table pages.
+            models.Index(
+                fields=["area", "mediator", "status", "next_due_at", "submitted_at", "is_collective", "suspended_at"],
+                condition=models.Q(status__in=["submitted", "assigned", "in_mediation", "resolved"]),
+                name="case_running_clock",
+            ),
         ]
         permissions = [("supervise_case", _("Can order supervision and reassign any case in scope"))]
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +73,14 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # Set by the claiming UPDATE: a batch task reads back exactly the rows *it* claimed, and its
+    # "sent" mark matches only while the row is still its own (a reset row gets a new token).
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    # Not sent before this time: retries back off by moving it forward.
+    available_at = models.DateTimeField(_("send from"), default=timezone.now)
+    # When a send message was last published for the row: the dispatch re-publishes only rows
+    # whose message may have been lost (broker down or restarted), not every pending row each minute.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("reminder")
@@ -81,10 +90,19 @@ class Reminder(models.Model):
             models.UniqueConstraint(
                 fields=["case", "rule", "period", "recipient", "channel"], name="reminder_once_per_period"
             ),
+            # NULLs are distinct in the constraint above: reminders without a case (the weekly digest,
+            # a resolution of a general meeting) get their own.
+            models.UniqueConstraint(
+                fields=["rule", "period", "recipient", "channel"],
+                condition=Q(case__isnull=True),
+                name="reminder_once_per_period_no_case",
+            ),
         ]
         indexes = [
-            # reminders_dispatch_due: pending rows, and rows stuck in "sending" past the time limit.
+            # reminders_dispatch_due: rows stuck in "sending" past the time limit.
             models.Index(fields=["state", "claimed_at"], name="reminder_state_claimed"),
+            # reminders_dispatch_due: pending rows whose back-off has passed.
+            models.Index(fields=["state", "available_at"], name="reminder_state_available"),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,9 @@ class MediationSession(models.Model):
     attendees = models.TextField(_("attendees"))
     content = models.TextField(_("what was said"))
     agreed = models.TextField(_("what was agreed"), blank=True)
-    scan = models.FileField(_("scan of the signed record"), upload_to=session_scan_upload_to, max_length=200, blank=True)
+    scan = models.FileField(
+        _("scan of the signed record"), upload_to=session_scan_upload_to, max_length=200, blank=True
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, editable=False
     )

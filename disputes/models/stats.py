@@ -5,19 +5,16 @@ from accounts.models import Area
 from disputes.models.cases import Case, Category
 
 
-class CaseDayStat(models.Model):
-    """Flow figures of the dashboard per day, area and category, kept in step with the cases.
+class CaseStatCounters(models.Model):
+    """The counters of the dashboard's figures, per area and category over a day or a month.
 
     Each case contributes to the rows of the days things happened to it (received, accepted,
-    resolved, closed); disputes.stats derives those contributions from the case's own fields and
-    applies the difference in the same transaction as every case write, so the table always
-    equals what `stats_rebuild()` computes from the cases. The dashboard then sums a few hundred
-    thousand narrow rows at most instead of scanning a million cases at every view.
-    Received counts are split by source in columns (the source breakdown) rather than in the key,
-    which would multiply the rows by six.
+    resolved, closed, followed up); disputes.stats derives those contributions from the case's own
+    fields and applies the difference in the same transaction as every case write, so the tables
+    always equal what `stats_rebuild()` computes from the cases. Received counts are split by
+    source in columns rather than in the key, which would multiply the rows by six.
     """
 
-    day = models.DateField(_("day"))
     area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="+")
 
@@ -39,13 +36,28 @@ class CaseDayStat(models.Model):
     resolve_hours = models.BigIntegerField(default=0)
     # On the day of closing (status closed: after follow-up, or terminated/referred).
     closed = models.IntegerField(default=0)
+    # On the day of a follow-up visit or rating: the agreement checked / performed, satisfaction
+    # given / satisfied or basically satisfied.
+    performance_checked = models.IntegerField(default=0)
+    performing = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CaseDayStat(CaseStatCounters):
+    """The figures of one day: periods that are not whole months, and the weekly trend."""
+
+    day = models.DateField(_("day"))
 
     class Meta:
         verbose_name = _("daily case figures")
         verbose_name_plural = _("daily case figures")
         constraints = [
-            # The upsert of disputes.stats.stats_apply conflicts on it; its index also serves the
-            # dashboard's period scans (day range first).
+            # The upsert of disputes.stats conflicts on it; its index also serves the dashboard's
+            # period scans (day range first).
             models.UniqueConstraint(fields=["day", "area", "category"], name="casedaystat_key"),
         ]
 
@@ -53,7 +65,25 @@ class CaseDayStat(models.Model):
         return f"{self.day} {self.area_id} {self.category_id}"
 
 
+class CaseMonthStat(CaseStatCounters):
+    """The same figures summed per month (`month` is its first day), kept alongside the daily
+    ones: a year of a district is then a few thousand rows instead of a few hundred thousand."""
+
+    month = models.DateField(_("month"))
+
+    class Meta:
+        verbose_name = _("monthly case figures")
+        verbose_name_plural = _("monthly case figures")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "area", "category"], name="casemonthstat_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.area_id} {self.category_id}"
+
+
 COUNTER_FIELDS = tuple(
-    f.name for f in CaseDayStat._meta.concrete_fields if isinstance(f, (models.IntegerField,)) and f.name != "id"
+    f.name for f in CaseDayStat._meta.concrete_fields if isinstance(f, models.IntegerField) and f.name != "id"
 )
 SOURCE_FIELDS = {value: f"received_{value}" for value in Case.Source.values}
+FOLLOW_UP_FIELDS = ("performance_checked", "performing", "rated", "satisfied")

@@ -87,7 +87,7 @@ def _case_write(
     )
     if moved != 1:
         raise StaleCase(case.number)
-    stats.stats_apply(case=case, changes=fields)  # the dashboard's daily figures, same transaction
+    stats.stats_apply(case=case, changes=fields, kind=kind, data=data)  # dashboard figures, same transaction
     for name, value in fields.items():
         setattr(case, name, value)
     case.version += 1
@@ -192,7 +192,7 @@ def case_submit(
         if idempotency_key is None:
             raise
         return Case.objects.get(idempotency_key=idempotency_key), False
-    stats.stats_apply(case=case, created=True)  # the dashboard's daily figures, same transaction
+    stats.stats_apply(case=case, created=True)  # dashboard figures, same transaction
     Party.objects.bulk_create(
         Party(
             case=case,

@@ -66,7 +66,7 @@ def refusal(name: str, data: bytes, content_type: str = "image/jpeg") -> Validat
 def zip_bytes() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("evil.html", "<script>alert(1)</script>")
+        archive.writestr("payload.class", b"\xca\xfe\xba\xbe" + bytes(range(256)))
     return buffer.getvalue()
 
 
@@ -81,28 +81,63 @@ HOSTILE = [
     ("HTML renamed .png", "page.png", SCRIPT, "type"),
     ("HTML with leading blanks renamed .jpg", "page.jpg", b"\n\n  " + SCRIPT, "type"),
     ("PNG followed by HTML", "photo.png", PNG + SCRIPT, "markup"),
-    ("PNG with a script in a text chunk", "photo.png", PNG[:33] + png_chunk(b"tEXt", b"c\x00" + SCRIPT) + PNG[33:], "markup"),
+    (
+        "PNG with a script in a text chunk",
+        "photo.png",
+        PNG[:33] + png_chunk(b"tEXt", b"c\x00" + SCRIPT) + PNG[33:],
+        "markup",
+    ),
     ("JPEG followed by HTML (polyglot)", "photo.jpg", JPEG + SCRIPT, "markup"),
     ("JPEG carrying a PDF header (polyglot)", "photo.jpg", JPEG[:20] + b"%PDF-1.4" + JPEG[20:], "markup"),
     ("JPEG with javascript: URL", "photo.jpg", JPEG + b"javascript:alert(1)", "markup"),
     ("PNG with a ZIP after IEND", "photo.png", PNG + zip_bytes(), "broken_image"),
     ("WebP with trailing bytes", "photo.webp", WEBP + b"\x00" * 64, "broken_image"),
-    ("SVG with a script", "drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "type"),
+    (
+        "SVG with a script",
+        "drawing.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "type",
+    ),
     ("SVG renamed .png", "drawing.png", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "type"),
     ("GIF", "anim.gif", image_bytes("GIF"), "type"),
     ("BMP", "scan.bmp", image_bytes("BMP"), "type"),
     ("TIFF", "scan.tif", image_bytes("TIFF"), "type"),
-    ("Windows EXE renamed .pdf", "contract.pdf", b"MZ\x90\x00\x03" + b"\x00" * 200 + b"This program cannot be run", "type"),
+    (
+        "Windows EXE renamed .pdf",
+        "contract.pdf",
+        b"MZ\x90\x00\x03" + b"\x00" * 200 + b"This program cannot be run",
+        "type",
+    ),
     ("ELF binary renamed .pdf", "contract.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 200, "type"),
     ("ZIP renamed .pdf", "contract.pdf", zip_bytes(), "type"),
     ("shell script renamed .pdf", "contract.pdf", b"#!/bin/sh\nrm -rf /\n", "type"),
     ("PDF without the %PDF- header", "contract.pdf", pdf_bytes()[1:], "type"),
     ("PDF header but no end (truncated)", "contract.pdf", pdf_bytes()[:120], "pdf"),
     ("%PDF without the dash", "contract.pdf", b"%PDF1.4\n" + pdf_bytes()[9:], "pdf"),
-    ("PDF with JavaScript", "contract.pdf", pdf_bytes(b"4 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj\n"), "pdf_active"),
-    ("PDF with escaped JavaScript name", "contract.pdf", pdf_bytes(b"4 0 obj << /S /J#61vaScript /JS (x) >> endobj\n"), "pdf_active"),
-    ("PDF that launches a program", "contract.pdf", pdf_bytes(b"4 0 obj << /S /Launch /F (cmd.exe) >> endobj\n"), "pdf_active"),
-    ("PDF with an embedded file", "contract.pdf", pdf_bytes(b"4 0 obj << /EmbeddedFiles 5 0 R >> endobj\n"), "pdf_active"),
+    (
+        "PDF with JavaScript",
+        "contract.pdf",
+        pdf_bytes(b"4 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj\n"),
+        "pdf_active",
+    ),
+    (
+        "PDF with escaped JavaScript name",
+        "contract.pdf",
+        pdf_bytes(b"4 0 obj << /S /J#61vaScript /JS (x) >> endobj\n"),
+        "pdf_active",
+    ),
+    (
+        "PDF that launches a program",
+        "contract.pdf",
+        pdf_bytes(b"4 0 obj << /S /Launch /F (cmd.exe) >> endobj\n"),
+        "pdf_active",
+    ),
+    (
+        "PDF with an embedded file",
+        "contract.pdf",
+        pdf_bytes(b"4 0 obj << /EmbeddedFiles 5 0 R >> endobj\n"),
+        "pdf_active",
+    ),
     ("empty file", "photo.jpg", b"", "empty"),
     ("truncated JPEG", "photo.jpg", JPEG[: len(JPEG) // 2], "broken_image"),
     ("JPEG missing its end marker", "photo.jpg", JPEG[:-2], "broken_image"),

@@ -1,0 +1,150 @@
+"""How fast are the dashboard, the admin case list and a case page at a million cases? (issue 7)
+
+    # PostgreSQL (127.0.0.1:5432, user postgres, trust), 1,000,000 cases from seed_bulk:
+    HTTPS=0 .venv/bin/python bench/dashboard.py --db pg --cases 1000000 [--keep]
+    # The embedded SQLite default, 100,000 cases:
+    HTTPS=0 .venv/bin/python bench/dashboard.py --db sqlite --cases 100000 [--keep]
+
+Builds its own database (PostgreSQL `linli_bench_dash`, or /tmp/linli-bench-dash/bench.sqlite3) with
+migrate + seed_demo + seed_bulk unless it already holds that many cases, then, logged in as the
+district supervisor, times each page: the median of 5 warm runs, the number of queries, and the
+same SQL (captured with CaptureQueriesContext) re-run raw on a cursor, median of 5; the ratio
+page/raw is the cost of everything that is not the database. Drops the database at the end
+unless --keep. Targets: dashboard < 300 ms and <= 1.5x its raw SQL; admin list < 300 ms;
+SQLite dashboard at 100,000 cases < 1 s.
+"""
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+PG_NAME = "linli_bench_dash"
+SQLITE_DIR = Path("/tmp/linli-bench-dash")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["pg", "sqlite"], default="pg")
+    parser.add_argument("--cases", type=int, default=None, help="1,000,000 on pg, 100,000 on sqlite by default")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the database for the next run")
+    args = parser.parse_args()
+    args.cases = args.cases or (1_000_000 if args.db == "pg" else 100_000)
+    return args
+
+
+def setup(args) -> None:
+    SQLITE_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ["LINLI_VAR_DIR"] = str(SQLITE_DIR)
+    if args.db == "pg":
+        import psycopg
+
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_NAME]).fetchone():
+                conn.execute(f"CREATE DATABASE {PG_NAME}")
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_DIR / 'bench.sqlite3'}"
+    os.environ.setdefault("HTTPS", "0")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"  # plain static files, fast hasher
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+    import django
+
+    django.setup()
+
+
+def ensure_data(cases: int) -> None:
+    from django.core.management import call_command
+
+    from accounts.models import Area
+    from disputes.models import Case
+
+    call_command("migrate", verbosity=0)
+    if not Area.objects.exists():
+        call_command("seed_demo", stdout=io.StringIO())
+    have = Case.objects.count()
+    if have < cases:
+        started = time.monotonic()
+        print(f"seed_bulk --cases {cases - have} ...", flush=True)
+        call_command("seed_bulk", cases=cases - have, batch=50_000, stdout=io.StringIO())
+        print(f"  loaded in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def measure(client, url: str, runs: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):  # warm: caches, first-use imports, the database's buffers
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            times.append(time.perf_counter() - started)
+        assert response.status_code == 200 and body
+    queries = [q["sql"] for q in captured.captured_queries]
+    raw = []
+    with connection.cursor() as cursor:
+        for _ in range(runs):
+            started = time.perf_counter()
+            for sql in queries:
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+            raw.append(time.perf_counter() - started)
+    page, sql = statistics.median(times), statistics.median(raw)
+    slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]
+    return {"page": page, "raw": sql, "queries": len(queries), "slowest": slowest}
+
+
+def main() -> None:
+    args = parse_args()
+    setup(args)
+    ensure_data(args.cases)
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+    from disputes.models import Case
+
+    supervisor = User.objects.get(username="supervisor1")  # serves the whole district
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(supervisor)
+    case = Case.objects.filter(status=Case.Status.IN_MEDIATION).order_by("-pk").first()
+    pages = [
+        ("dashboard (district, this year)", "/dashboard/?period=year"),
+        ("admin case list (overdue, 100 rows)", "/admin/disputes/case/?deadline=overdue"),
+        ("case page (admin change)", f"/admin/disputes/case/{case.pk}/change/"),
+        ("period report (district, this year)", "/dashboard/report/?period=year"),
+    ]
+    print(f"{connection.vendor}, {Case.objects.count():,} cases; median of {args.runs} warm runs")
+    print(f"{'page':<38} {'page ms':>8} {'queries':>8} {'raw SQL ms':>11} {'page/raw':>9}")
+    for name, url in pages:
+        m = measure(client, url, args.runs)
+        ratio = m["page"] / m["raw"] if m["raw"] else float("inf")
+        print(f"{name:<38} {m['page'] * 1000:8.0f} {m['queries']:8d} {m['raw'] * 1000:11.0f} {ratio:9.2f}")
+        for q in m["slowest"]:
+            print(f"    {float(q['time']) * 1000:6.0f} ms  {q['sql'][:110]}")
+    if not args.keep:
+        connection.close()
+        if args.db == "pg":
+            import psycopg
+
+            with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as c:
+                c.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
+        else:
+            (SQLITE_DIR / "bench.sqlite3").unlink(missing_ok=True)
+        print("database dropped (use --keep to keep it)")
+
+
+if __name__ == "__main__":
+    main()

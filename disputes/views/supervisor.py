@@ -1,0 +1,164 @@
+"""The supervisor's pages: dashboard, supervision lists, ledger export and the period report."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_POST
+
+from disputes import dashboard as dash
+from disputes import exports
+from disputes.models import Case
+from disputes.services.cases import CaseError
+from disputes.services.supervision import case_supervision_order
+
+
+def _require_supervisor(request) -> None:
+    if not (request.user.is_superuser or request.user.is_supervisor):
+        raise PermissionDenied
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _period(request) -> dash.Period:
+    g = request.GET
+    return dash.period_from(g.get("period"), start=_date(g.get("from")), end=_date(g.get("to")))
+
+
+def _filter_query(request, period: dash.Period, scope: dash.Scope) -> str:
+    from urllib.parse import urlencode
+
+    params = {"period": period.key}
+    if period.key == "custom":
+        params.update({"from": period.start.isoformat(), "to": period.end.isoformat()})
+    if scope.area:
+        params["area"] = scope.area.pk
+    return urlencode(params)
+
+
+def _headers() -> dict:
+    flow = [_("Received"), _("Accepted"), pgettext("cases", "Resolved"), pgettext("cases", "Closed")]
+    now = [_("Open"), _("Overdue")]
+    return {
+        "flow_headers": flow,
+        "area_headers": [*flow, *now],
+        "mediator_headers": now,
+        "source_headers": [_("Received")],
+    }
+
+
+@login_required
+def dashboard(request):
+    _require_supervisor(request)
+    period = _period(request)
+    board = dash.dashboard_build(user=request.user, area_id=request.GET.get("area"), period=period)
+    return render(
+        request,
+        "disputes/dashboard.html",
+        {
+            "board": board,
+            "period": period,
+            "periods": dash.PERIODS,
+            "charts": dash.charts_for(board),
+            "query": _filter_query(request, period, board.scope),
+            "definitions": dash.DEFINITIONS,
+            **_headers(),
+        },
+    )
+
+
+@login_required
+def supervision(request):
+    _require_supervisor(request)
+    scope = dash.scope_for(request.user, request.GET.get("area"))
+    kind = request.GET.get("list") if request.GET.get("list") in dash.SUPERVISION_LISTS else "overdue"
+    now = timezone.now()
+    cases = dash.supervision_list(scope, kind, now=now)
+    return render(
+        request,
+        "disputes/supervision.html",
+        {
+            "scope": scope,
+            "kind": kind,
+            "lists": dash.SUPERVISION_LISTS,
+            "cases": cases,
+            "now": now,
+            "list_url": dash.case_list_url(scope, **dash.STOCK_PARAMS[kind]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def supervision_order(request, number: str):
+    _require_supervisor(request)
+    scope = dash.scope_for(request.user)
+    case = get_object_or_404(Case.objects.select_related("mediator"), number=number, area_id__in=scope.area_ids)
+    try:
+        case_supervision_order(case=case, actor=request.user, note=request.POST.get("note", "").strip()[:500])
+    except CaseError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Supervision of case %(number)s ordered; %(mediator)s has been notified.")
+            % {"number": case.number, "mediator": case.mediator},
+        )
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/dashboard/") else "disputes:supervision")
+
+
+@login_required
+def ledger_export(request, fmt: str):
+    _require_supervisor(request)
+    period = _period(request)
+    scope = dash.scope_for(request.user, request.GET.get("area"))
+    cases = exports.ledger_queryset(
+        area_ids=scope.area_ids,
+        start_at=period.start_at,
+        end_before=period.end_before,
+        status=request.GET.get("status", ""),
+        category=request.GET.get("category", ""),
+    )
+    name = f"ledger-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(exports.ledger_csv(cases, user=request.user), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    workbook = exports.ledger_xlsx(cases, user=request.user, title=_("Ledger"))
+    return FileResponse(
+        workbook,
+        as_attachment=True,
+        filename=f"{name}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@login_required
+def period_report(request):
+    _require_supervisor(request)
+    period = _period(request)
+    report = dash.report_build(user=request.user, area_id=request.GET.get("area"), period=period)
+    return render(
+        request,
+        "disputes/report.html",
+        {
+            "report": report,
+            "period": period,
+            "periods": dash.PERIODS,
+            "query": _filter_query(request, period, report.scope),
+            "definitions": dash.DEFINITIONS,
+            **_headers(),
+        },
+    )

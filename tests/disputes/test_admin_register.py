@@ -1,0 +1,67 @@
+"""Staff register walk-in, phone, 12345 and grid-screening cases for residents."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from disputes.models import Case, Category, Party
+
+REGISTER = reverse("admin:disputes_case_register")
+
+
+def form_data(area, **extra):
+    return {
+        "source": Case.Source.WALK_IN,
+        "applicant_phone": "139 0000 1111",
+        "applicant_name": "Dora Xu",
+        "applicant_id_number": "",
+        "respondent_name": "Eddie Ma",
+        "respondent_phone": "",
+        "category": Category.objects.get(code="neighbours").pk,
+        "area": area.pk,
+        "title": "Dog barking",
+        "summary": "The dog next door barks all night.",
+        "request": "Keep the dog quiet at night.",
+        "households": 1,
+        **extra,
+    }
+
+
+@pytest.mark.django_db
+class CaseRegisterTests:
+    def test_it_registers_a_walk_in_case_for_a_new_resident(self, client, mia, areas):
+        client.force_login(mia)
+        response = client.post(REGISTER, form_data(areas["G1"]))
+        case = Case.objects.get()
+        assert response.url == reverse("admin:disputes_case_change", args=[case.pk])
+        assert (case.source, case.filed_by, case.area) == (Case.Source.WALK_IN, mia, areas["G1"])
+        resident = User.objects.get(phone="13900001111")
+        assert resident.role == User.Role.RESIDENT
+        applicant = case.parties.get(role=Party.Role.APPLICANT)
+        assert (applicant.user, applicant.name) == (resident, "Dora Xu")
+        assert case.parties.filter(role=Party.Role.RESPONDENT, name="Eddie Ma").exists()
+
+    def test_it_finds_the_resident_by_phone(self, client, mia, alice, areas):
+        client.force_login(mia)
+        client.post(REGISTER, form_data(areas["G1"], applicant_phone="13800138001", source=Case.Source.HOTLINE_12345))
+        case = Case.objects.get()
+        assert case.source == Case.Source.HOTLINE_12345
+        assert case.parties.get(role=Party.Role.APPLICANT).user == alice
+        assert User.objects.filter(phone="13800138001").count() == 1
+
+    def test_it_refuses_an_area_outside_the_staff_users_subtree(self, client, mia, areas):
+        client.force_login(mia)
+        response = client.post(REGISTER, form_data(areas["C2"]))
+        assert "area" in response.context["form"].errors
+        assert not Case.objects.exists()
+
+    def test_it_refuses_an_online_source(self, client, mia, areas):
+        client.force_login(mia)
+        response = client.post(REGISTER, form_data(areas["G1"], source=Case.Source.ONLINE))
+        assert "source" in response.context["form"].errors
+
+    def test_residents_cannot_register_cases(self, client, alice, areas):
+        client.force_login(alice)
+        response = client.get(REGISTER)
+        assert response.status_code == 302  # to the admin login
+        assert not Case.objects.exists()

@@ -1,0 +1,189 @@
+"""Claim-then-send of reminder rows (eager tasks, locmem email): once per row, in the
+recipient's language, cancelled when no longer true, backed off and failed after three tries."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone, translation
+
+from disputes import notifications, services
+from disputes.models import Case, InboxMessage, Reminder
+from disputes.services.reminders import reminders_dispatch_due, reminders_retry, reminders_scan
+from tests.factories import make_case
+from tests.mail_files import RecordingSmsBackend
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def overdue(areas, alice, bob, mia):
+    case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
+    Reminder.objects.filter(rule="event").update(state=Reminder.State.SENT)
+    mail.outbox.clear()
+    reminders_scan(now=case.next_due_at + HOUR)
+    return case
+
+
+def overdue_email() -> Reminder:
+    return Reminder.objects.get(rule="overdue", channel=Reminder.Channel.EMAIL)
+
+
+@pytest.mark.django_db
+class ReminderSendTests:
+    def test_it_sends_one_email_in_the_recipients_language(self, overdue, mia):
+        mia.language = "en"
+        mia.save(update_fields=["language"])
+
+        counts = notifications.reminders_send(reminder_ids=[overdue_email().pk])
+
+        assert counts["sent"] == 1
+        assert len(mail.outbox) == 1
+        message = mail.outbox[0]
+        assert message.to == [mia.email]
+        with translation.override("en"):
+            expected = translation.gettext("Overdue (reminder %(n)s): case %(number)s") % {
+                "n": 1,
+                "number": overdue.number,
+            }
+        assert message.subject == expected
+        assert message.extra_headers["Message-ID"] == notifications.message_id(overdue_email().pk)
+        row = overdue_email()
+        assert row.state == Reminder.State.SENT and row.sent_at is not None and row.attempts == 1
+
+    def test_a_second_send_of_the_same_row_sends_nothing(self, overdue):
+        pk = overdue_email().pk
+        notifications.reminders_send(reminder_ids=[pk])
+
+        again = notifications.reminders_send(reminder_ids=[pk])
+
+        assert again["sent"] == 0
+        assert len(mail.outbox) == 1
+
+    def test_a_case_resolved_before_the_send_is_cancelled(self, overdue, mia):
+        services.case_resolve(case=overdue, actor=mia, outcome=Case.Outcome.RECONCILED, summary="Agreed.")
+        mail.outbox.clear()
+
+        counts = notifications.reminders_send(reminder_ids=[overdue_email().pk])
+
+        assert counts["cancelled"] == 1
+        assert mail.outbox == []
+        assert overdue_email().state == Reminder.State.CANCELLED
+
+    def test_a_batch_sends_only_the_rows_it_claimed(self, overdue):
+        email = overdue_email()
+        inbox = Reminder.objects.get(rule="overdue", channel=Reminder.Channel.INBOX)
+        # Another task holds the email row.
+        Reminder.objects.filter(pk=email.pk).update(state=Reminder.State.SENDING, claim_token=uuid.uuid4())
+
+        counts = notifications.reminders_send(reminder_ids=[email.pk, inbox.pk])
+
+        assert counts["sent"] == 1
+        assert mail.outbox == []
+        assert InboxMessage.objects.filter(source_key=f"reminder:{inbox.pk}").count() == 1
+        assert overdue_email().state == Reminder.State.SENDING
+
+    def test_an_inbox_reminder_is_written_once(self, overdue, mia):
+        inbox = Reminder.objects.get(rule="overdue", channel=Reminder.Channel.INBOX)
+        notifications.reminders_send(reminder_ids=[inbox.pk])
+        Reminder.objects.filter(pk=inbox.pk).update(state=Reminder.State.PENDING)
+
+        notifications.reminders_send(reminder_ids=[inbox.pk])
+
+        assert InboxMessage.objects.filter(recipient=mia, source_key=f"reminder:{inbox.pk}").count() == 1
+
+    def test_a_failed_send_backs_off_and_fails_after_three_tries(self, overdue, settings):
+        settings.EMAIL_BACKEND = "tests.mail_files.FailingBackend"
+        pk = overdue_email().pk
+
+        first = notifications.reminders_send(reminder_ids=[pk])
+        row = overdue_email()
+        assert first["retry"] == 1
+        assert row.state == Reminder.State.PENDING and row.attempts == 1
+        assert row.available_at > timezone.now() + timedelta(seconds=20)
+        assert "mail server down" in row.last_error
+        for _ in range(2):
+            Reminder.objects.filter(pk=pk).update(available_at=timezone.now())
+            notifications.reminders_send(reminder_ids=[pk])
+
+        row = overdue_email()
+        assert row.state == Reminder.State.FAILED and row.attempts == 3
+
+    def test_retry_gives_a_failed_row_new_tries(self, overdue):
+        Reminder.objects.filter(pk=overdue_email().pk).update(state=Reminder.State.FAILED, attempts=3)
+
+        count = reminders_retry(reminder_ids=[overdue_email().pk])
+
+        assert count == 1
+        row = overdue_email()
+        assert (row.state, row.attempts) == (Reminder.State.PENDING, 0)
+
+    def test_high_risk_supervision_also_goes_by_sms(self, overdue, sue, settings):
+        settings.SMS_BACKEND = "tests.mail_files.RecordingSmsBackend"
+        RecordingSmsBackend.sent.clear()
+        Case.objects.filter(pk=overdue.pk).update(risk=Case.Risk.HIGH)
+        reminders_scan(now=overdue.next_due_at + timedelta(days=6, hours=1))
+        sms = Reminder.objects.get(rule="supervision", channel=Reminder.Channel.SMS)
+
+        notifications.reminders_send(reminder_ids=[sms.pk])
+
+        assert [phone for phone, _ in RecordingSmsBackend.sent] == [sue.phone]
+        assert overdue.number in RecordingSmsBackend.sent[0][1]
+
+
+@pytest.mark.django_db
+class ReminderDispatchTests:
+    def test_it_sends_pending_rows_in_batches(self, overdue, settings):
+        settings.REMINDER_BATCH_SIZE = 1
+
+        result = reminders_dispatch_due()
+
+        assert result["published"] == result["pending"] == 2
+        assert len(mail.outbox) == 1
+        assert not Reminder.objects.exclude(state=Reminder.State.SENT).exists()
+
+    def test_it_returns_rows_stuck_in_sending_to_pending(self, overdue, settings):
+        long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
+        Reminder.objects.filter(rule="overdue").update(
+            state=Reminder.State.SENDING, claimed_at=long_ago, claim_token=uuid.uuid4(), attempts=1
+        )
+
+        result = reminders_dispatch_due()
+
+        assert result["reset"] == 2
+        assert len(mail.outbox) == 1
+        assert overdue_email().state == Reminder.State.SENT
+
+    def test_it_leaves_a_row_that_is_being_sent(self, overdue):
+        Reminder.objects.filter(rule="overdue").update(
+            state=Reminder.State.SENDING, claimed_at=timezone.now(), claim_token=uuid.uuid4()
+        )
+
+        result = reminders_dispatch_due()
+
+        assert result["reset"] == 0
+        assert mail.outbox == []
+
+    def test_it_does_not_republish_a_row_queued_a_moment_ago(self, overdue):
+        Reminder.objects.update(queued_at=timezone.now())
+
+        result = reminders_dispatch_due()
+
+        assert result["pending"] == 0
+        assert mail.outbox == []
+
+    def test_a_late_original_cannot_mark_a_row_another_task_took_over(self, overdue):
+        # The first task's claim was reset and another task claimed the row: the first task's
+        # conditional "sent" mark (same token) matches nothing, so it does not send.
+        row = overdue_email()
+        stale_token = uuid.uuid4()
+        Reminder.objects.filter(pk=row.pk).update(state=Reminder.State.SENDING, claim_token=uuid.uuid4())
+        row.refresh_from_db()
+
+        outcome = notifications._send_claimed(
+            row, token=stale_token, related=notifications._load_related([row]), connection=None
+        )
+
+        assert outcome == "lost"
+        assert mail.outbox == []

@@ -9,22 +9,22 @@ Sending is claim-then-send (STYLE §5), in batches:
 1. one conditional UPDATE claims the pending rows of the batch and stamps them with a fresh
    claim token; the rows this task owns are read back by that token;
 2. each row is checked again (a case resolved since the scan cancels its overdue reminder);
-3. each row is marked SENT and delivered inside one short transaction: the mark is written
-   first and committed right after the hand-off, so a crash *before* the hand-off rolls the
-   mark back (the row is sent later) and the only way to send twice is a crash in the instant
-   between the mail server accepting the message and the COMMIT. That window cannot be closed
-   at an SMTP edge (no two-phase commit with a mail server): email is at-least-once there, and
-   every message carries a stable Message-ID (<linli-reminder-<id>@...>) so a duplicate is
-   recognisable downstream. Inbox messages are written in the same transaction as the mark:
-   exactly once. The mark's row lock also stops a dispatch reset from handing a row that is
-   being sent to another task. On SQLite (development) the mark follows the send instead, see
-   `_mark_before_send`. The fault test (tests/test_reminders_fault.py) measures duplicates.
-4. a failed delivery rolls its mark back and returns the row to PENDING with a back-off, or
-   FAILED after MAX_ATTEMPTS tries.
+3. each row is handed to the mail server (or SMS gateway) and then marked SENT by one
+   conditional UPDATE that commits on its own (one round trip; per-row, not per-batch, so a
+   crash loses at most the message in hand). A crash *before* the hand-off leaves the row in
+   SENDING: the dispatch returns it to PENDING after the task time limit and it is sent then.
+   The only way to send twice is a crash in the one round trip between the server accepting
+   the message and the mark. That window cannot be closed at an SMTP edge (no two-phase commit
+   with a mail server): email is at-least-once there, and every message carries a stable
+   Message-ID (<linli-reminder-<id>@...>) so a duplicate is recognisable downstream. Inbox
+   messages are written in the same transaction as the mark: exactly once. A dispatch reset
+   comes only after the hard time limit has killed the task, so no live task loses its rows.
+   The fault test (tests/test_reminders_fault.py) counts duplicates.
+4. a failed delivery returns the row to PENDING with a back-off, or FAILED after MAX_ATTEMPTS
+   tries.
 """
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -102,20 +102,30 @@ def reminder_create(*, case: Case | None, recipient, rule: str, period: str, cha
 
 # Rows created in one transaction are published as one message after it commits: a request
 # that notifies five people waits on the broker once, not five times.
-_local = threading.local()
+class _Publish:
+    """The on_commit callback of one row. The first of a commit's callbacks to run takes the rows
+    of the callbacks queued after it (they then do nothing): Django runs them in order, and a
+    rolled-back transaction or savepoint discards its callbacks, rows and all."""
+
+    def __init__(self, reminder_id: int):
+        self.ids = [reminder_id]
+        self.done = False
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        queued = transaction.get_connection().run_on_commit
+        position = next((i for i, entry in enumerate(queued) if entry[1] is self), -1)
+        for entry in queued[position + 1 :]:
+            if isinstance(entry[1], _Publish) and not entry[1].done:
+                self.ids += entry[1].ids
+                entry[1].done = True
+        self.done = True
+        enqueue_send(self.ids)
 
 
 def _enqueue_on_commit(reminder_id: int) -> None:
-    _local.__dict__.setdefault("ids", []).append(reminder_id)
-    transaction.on_commit(_flush_enqueue)
-
-
-def _flush_enqueue() -> None:
-    # The first callback of a transaction takes every id; the others find nothing. Ids of a
-    # transaction that rolled back ride along with the next commit and are claimed by nobody.
-    ids, _local.ids = getattr(_local, "ids", []), []
-    if ids:
-        enqueue_send(ids)
+    transaction.on_commit(_Publish(reminder_id))
 
 
 # After a failed publish, skip the broker for this long: while Redis is down or hangs, requests
@@ -212,13 +222,6 @@ def _mark_sent(row: Reminder, token: uuid.UUID, subject: str, body: str) -> int:
         return cursor.rowcount
 
 
-def _mark_before_send() -> bool:
-    """PostgreSQL locks one row for the length of a send; SQLite would lock the whole database
-    for it (every web request waiting on the mail server), so there the mark follows the send
-    (a slightly wider window for a duplicate after a crash; the Message-ID stays the same)."""
-    return db_connection.vendor != "sqlite"
-
-
 def _backoff(attempts: int) -> timedelta:
     return RETRY_BACKOFF * 4 ** max(attempts - 1, 0)
 
@@ -231,13 +234,14 @@ def _send_claimed(row: Reminder, *, token: uuid.UUID, related: dict, connection)
     try:
         with translation.override(row.recipient.language or settings.LANGUAGE_CODE):
             subject, body, html = _render(row, related)
-        if row.channel == Reminder.Channel.INBOX or _mark_before_send():
+        if row.channel == Reminder.Channel.INBOX:
+            # All in the database: the message and the mark commit together, exactly once.
             with transaction.atomic():
-                # The mark first, the hand-off second, the COMMIT last: see the module docstring.
                 if _mark_sent(row, token, subject, body) != 1:
-                    return "lost"  # reset by the dispatch and claimed by another task meanwhile
+                    return "lost"
                 _deliver(row, subject=subject, body=body, html=html, connection=connection)
         else:
+            # The hand-off, then the mark in one statement of its own (see the module docstring).
             _deliver(row, subject=subject, body=body, html=html, connection=connection)
             if _mark_sent(row, token, subject, body) != 1:
                 logger.warning("reminder %s was sent after its claim was reset: it may go out twice", row.pk)
@@ -299,6 +303,8 @@ def _still_due(row: Reminder, related: dict) -> bool:
         return True
     if "status" in ctx and case.status != ctx["status"]:
         return False
+    if ctx.get("open") and case.status not in Case.OPEN_STATUSES:
+        return False
     if "due" in ctx and stamp(case.next_due_at) != ctx["due"]:
         return False
     if "since" in ctx and stamp(case.status_changed_at) != ctx["since"]:
@@ -315,6 +321,8 @@ def _render(row: Reminder, related: dict) -> tuple[str, str, str]:
     if row.rule == "event":
         subject, body = _render_event(related["events"][int(row.period)])
         return subject, body, ""
+    if row.subject and not row.context:
+        return row.subject, row.body, ""  # written by its cause (e.g. services.supervision)
     name = "digest" if row.rule == "digest" else "reminder"
     context = {
         "reminder": row,
@@ -361,4 +369,4 @@ def _deliver(row: Reminder, *, subject: str, body: str, html: str, connection) -
     else:
         from disputes.sms import send_sms
 
-        send_sms(phone=row.recipient.phone or "", text=f"{subject}\n{body}"[:300])
+        send_sms(phone=row.recipient.phone or "", text=f"{subject}\n{body}"[:300], reference=f"reminder-{row.pk}")

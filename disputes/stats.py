@@ -10,7 +10,8 @@ computes from the cases, and a reopened case simply stops counting as resolved.
 
 Follow-ups are counted when their event is recorded (services.closure records FOLLOW_UP/RATING
 events with data={"follow_up": pk}). Writes that bypass the lifecycle (a bulk import, an edit
-in the database, a deleted follow-up) are repaired by `stats_rebuild()`, which seed_bulk runs.
+in the database, a deleted follow-up) are repaired by `stats_rebuild()` (`manage.py stats_rebuild`),
+which seed_bulk runs.
 """
 
 from collections import defaultdict

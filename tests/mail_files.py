@@ -58,5 +58,5 @@ class FailingBackend(FileBackend):
 class RecordingSmsBackend:
     sent: list = []
 
-    def send(self, *, phone: str, text: str) -> None:
+    def send(self, *, phone: str, text: str, reference: str = "") -> None:
         RecordingSmsBackend.sent.append((phone, text))

@@ -226,6 +226,9 @@ REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 50)
 # A pending row whose send message is older than this is published again (the broker may have lost it).
 REMINDER_REQUEUE_SECONDS = env_int("REMINDER_REQUEUE_SECONDS", CELERY_TASK_TIME_LIMIT)
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "disputes.sms.ConsoleSmsBackend")
+# The worker turns print()/stdout into log lines: the console email backend then logs every line
+# of every email (bench/reminder_scan.py turns it off to measure sending, not logging).
+CELERY_WORKER_REDIRECT_STDOUTS = env_bool("CELERY_WORKER_REDIRECT_STDOUTS", True)
 CELERY_BEAT_SCHEDULE: dict = {
     "reminders-scan": {
         "task": "disputes.tasks.reminders_scan_task",

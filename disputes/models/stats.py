@@ -15,8 +15,14 @@ class CaseStatCounters(models.Model):
     source in columns rather than in the key, which would multiply the rows by six.
     """
 
-    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="+")
+    # No index of their own: the dashboard reads by period first, through the unique
+    # (day|month, area, category) index. With an area_id index SQLite's planner takes
+    # "area_id IN (...)" for the selective part and reads every day of every area (150 ms
+    # instead of 5 ms at 100,000 cases).
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="+", db_index=False)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     received = models.IntegerField(default=0)
     received_online = models.IntegerField(default=0)

@@ -228,7 +228,7 @@ def _legacy_dues(now, since, policies: Policies, staff: Staff) -> list[Due]:
         if case.submitted_at + timedelta(days=days) > now:
             continue
         recipients = _handlers(case, staff) + staff.supervisors_above(case)
-        ctx = {"days": days}
+        ctx = {"open": True, "days": days}
         dues.append(Due(case.pk, "legacy", "legacy", list({p.pk: p for p in recipients}.values()), ctx))
     return dues
 

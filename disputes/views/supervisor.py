@@ -5,7 +5,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,6 +122,8 @@ def supervision_order(request, number: str):
 @login_required
 def ledger_export(request, fmt: str):
     _require_supervisor(request)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
     period = _period(request)
     scope = dash.scope_for(request.user, request.GET.get("area"))
     cases = exports.ledger_queryset(

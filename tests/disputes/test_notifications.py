@@ -144,7 +144,7 @@ class ReminderDispatchTests:
         assert not Reminder.objects.exclude(state=Reminder.State.SENT).exists()
 
     def test_it_returns_rows_stuck_in_sending_to_pending(self, overdue, settings):
-        long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
+        long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 65)
         Reminder.objects.filter(rule="overdue").update(
             state=Reminder.State.SENDING, claimed_at=long_ago, claim_token=uuid.uuid4(), attempts=1
         )
@@ -173,17 +173,116 @@ class ReminderDispatchTests:
         assert result["pending"] == 0
         assert mail.outbox == []
 
-    def test_a_late_original_cannot_mark_a_row_another_task_took_over(self, overdue):
+    def test_a_task_whose_claim_was_taken_over_writes_no_inbox_message(self, overdue):
         # The first task's claim was reset and another task claimed the row: the first task's
-        # conditional "sent" mark (same token) matches nothing, so it does not send.
-        row = overdue_email()
-        stale_token = uuid.uuid4()
+        # conditional "sent" mark (its token) matches nothing, and its message rolls back.
+        row = Reminder.objects.get(rule="overdue", channel=Reminder.Channel.INBOX)
         Reminder.objects.filter(pk=row.pk).update(state=Reminder.State.SENDING, claim_token=uuid.uuid4())
         row.refresh_from_db()
 
         outcome = notifications._send_claimed(
-            row, token=stale_token, related=notifications._load_related([row]), connection=None
+            row, token=uuid.uuid4(), related=notifications._load_related([row]), connection=None
         )
 
         assert outcome == "lost"
-        assert mail.outbox == []
+        assert not InboxMessage.objects.filter(source_key=f"reminder:{row.pk}").exists()
+
+
+@pytest.mark.django_db
+class EnqueueTests:
+    def test_the_rows_of_one_transaction_are_published_as_one_message(
+        self, areas, alice, bob, mia, sue, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        case = make_case(applicant=alice, respondent=bob, area=areas["G1"])
+        published = []
+        real = notifications.enqueue_send
+        monkeypatch.setattr(notifications, "enqueue_send", lambda ids, **kw: published.append(ids) or real(ids, **kw))
+
+        with django_capture_on_commit_callbacks(execute=True):
+            event = services.case_accept(case=case, actor=sue, mediator=mia)
+
+        rows = set(Reminder.objects.filter(rule="event", period=str(event.pk)).values_list("pk", flat=True))
+        assert len(rows) == 3
+        assert [set(ids) for ids in published] == [rows]
+
+
+@pytest.mark.django_db
+class PresetMessageTests:
+    def test_a_row_written_with_its_text_is_sent_as_written(
+        self, areas, alice, mia, django_capture_on_commit_callbacks
+    ):
+        case = make_case(applicant=alice, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            row = notifications.reminder_create(
+                case=case,
+                recipient=mia,
+                rule="note",
+                period="1",
+                channel=Reminder.Channel.EMAIL,
+                subject="Call the applicant",
+                body="Today, please.",
+            )
+
+        row.refresh_from_db()
+        assert row.state == Reminder.State.SENT
+        sent = [(m.subject, m.body) for m in mail.outbox if m.to == [mia.email] and "applicant" in m.subject]
+        assert sent == [("Call the applicant", "Today, please.")]
+
+
+@pytest.mark.django_db
+class EveryRuleRendersTests:
+    def test_every_rule_renders_and_sends_in_both_languages(self, areas, alice, bob, mia, sue, sam, carol):
+        from datetime import date, datetime
+
+        from disputes.models.closure import Agreement
+        from disputes.models.meetings import Meeting, Resolution
+
+        sue.language = "en"
+        sue.save(update_fields=["language"])
+        case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
+        submitted = make_case(applicant=alice, area=areas["G1"])
+        meeting = Meeting.objects.create(
+            community=areas["C1"], topic="Parking", scheduled_at=timezone.now(), place="Hall"
+        )
+        Resolution.objects.create(meeting=meeting, text="Repaint the lines", owner=carol, due_date=date(2030, 1, 8))
+        monday = timezone.make_aware(datetime(2030, 1, 7, 9, 0))
+        Case.objects.filter(pk=case.pk).update(
+            next_due_at=monday - timedelta(days=6, hours=1),
+            last_activity_at=monday - timedelta(days=7, hours=1),
+            submitted_at=monday - timedelta(days=90, hours=1),
+        )
+        Case.objects.filter(pk=submitted.pk).update(status_changed_at=monday - timedelta(days=1, hours=1))
+        Agreement.objects.create(
+            case=case,
+            terms="Quiet",
+            effective_at=monday - timedelta(days=20, hours=1),
+            confirmation_wanted=True,
+            confirmation_window_ends_at=monday + timedelta(days=10) - timedelta(hours=1),
+        )
+        Reminder.objects.all().delete()
+        mail.outbox.clear()
+
+        reminders_scan(now=monday)
+        rules = set(Reminder.objects.values_list("rule", flat=True))
+        notifications.reminders_send(reminder_ids=list(Reminder.objects.values_list("pk", flat=True)))
+
+        assert rules >= {
+            "overdue",
+            "supervision",
+            "stale",
+            "legacy",
+            "unassigned",
+            "resolution_due",
+            "confirmation_window",
+            "digest",
+        }
+        assert not Reminder.objects.exclude(state=Reminder.State.SENT).exists()
+        assert all(m.subject.strip() and m.body.strip() for m in mail.outbox)
+        with translation.override("en"):
+            digest = translation.ngettext(
+                "Week %(week)s: %(count)s overdue case in your area",
+                "Week %(week)s: %(count)s overdue cases in your area",
+                2,
+            ) % {"week": "2030-W02", "count": 2}  # both cases are past their deadlines by 2030
+        assert digest in [m.subject for m in mail.outbox if m.to == [sue.email]]

@@ -3,6 +3,7 @@ mail to files (tests/conftest.py), which the test reads by Message-ID."""
 
 import time
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import pytest
 
@@ -46,9 +47,12 @@ class ReminderWorkerTests:
         assert email.state == Reminder.State.SENT
         sent = reminder_ids(read_mail_dir(celery_worker_process.mail_dir))
         assert sent[email.pk] == 1
-        messages = [m for m in read_mail_dir(celery_worker_process.mail_dir) if str(email.pk) in m["Message-ID"]]
+        message_id = f"<linli-reminder-{email.pk}@"
+        messages = [m for m in read_mail_dir(celery_worker_process.mail_dir) if m["Message-ID"].startswith(message_id)]
         assert messages[0]["To"] == mia.email
-        assert overdue_case.number in str(messages[0]["Subject"]) or overdue_case.number in messages[0].as_string()
+        subject = str(make_header(decode_header(messages[0]["Subject"])))
+        assert subject == email.subject
+        assert overdue_case.number in subject
 
     def test_a_second_scan_in_the_same_period_produces_none(self, celery_worker_process, overdue_case):
         reminders_scan(now=overdue_case.next_due_at + HOUR)

@@ -28,6 +28,7 @@ setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py seed_bulk --cases 600 --if-empty
 
 run: setup
 	$(PY) -m config.run

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from config import views
 
 admin.site.site_header = _("Linli dispute mediation")
+# The case list has many columns: the page needs the width more than a second menu.
+admin.site.enable_nav_sidebar = False
 admin.site.site_title = _("Linli")
 admin.site.index_title = _("Mediation workbench")
 

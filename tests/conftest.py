@@ -47,6 +47,11 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.celery_worker)
         if "browser_page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+        # A transactional test empties every table afterwards, including the rows migrations
+        # seeded (categories, role groups, default seats): restore them for the tests after it.
+        names = getattr(item, "fixturenames", None)
+        if names is not None and {"transactional_db", "live_server"} & set(names):
+            names.append("django_db_serialized_rollback")
 
 
 # --- A real Celery worker --------------------------------------------------------------------

@@ -59,8 +59,12 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, required=True)
         parser.add_argument("--batch", type=int, default=20000)
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when any case exists (make run).")
 
-    def handle(self, *args, cases: int, batch: int, seed: int, **options):
+    def handle(self, *args, cases: int, batch: int, seed: int, if_empty: bool = False, **options):
+        if if_empty and Case.objects.exists():
+            self.stdout.write("Demo cases: the database already has cases; nothing generated.")
+            return
         if cases < 1:
             raise CommandError("--cases must be at least 1.")
         if not Area.objects.exists():

@@ -50,7 +50,9 @@ def pytest_collection_modifyitems(items):
         # A transactional test empties every table afterwards, including the rows migrations
         # seeded (categories, role groups, default seats): restore them for the tests after it.
         names = getattr(item, "fixturenames", None)
-        if names is not None and {"transactional_db", "live_server"} & set(names):
+        marker = item.get_closest_marker("django_db")
+        transactional = marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+        if names is not None and (transactional or {"transactional_db", "live_server"} & set(names)):
             names.append("django_db_serialized_rollback")
 
 

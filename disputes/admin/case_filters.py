@@ -1,0 +1,79 @@
+"""The case list's filters in the mediators' workbench (CaseAdmin.list_filter).
+
+Their parameters are also the links behind the dashboard's figures (disputes.dashboard):
+"area" (subtree of an area id), "assigned" (mine / unassigned) and "deadline" (overdue /
+due_soon / legacy / suspended).
+"""
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import area_list_for_user
+from disputes.deadlines import DUE_SOON, LEGACY_AFTER
+from disputes.models import Case
+
+S = Case.Status
+
+
+class AreaFilter(admin.SimpleListFilter):
+    title = _("area")
+    parameter_name = "area"
+
+    def lookups(self, request, model_admin):
+        areas = list(area_list_for_user(request.user).only("pk", "name", "path"))
+        top = min((a.depth for a in areas), default=1)
+        return [(str(a.pk), "\u3000" * (a.depth - top) + a.name) for a in areas]
+
+    def queryset(self, request, queryset):
+        if not (self.value() or "").isdigit():
+            return queryset
+        # Looked up in the user's own areas: a foreign area id filters to nothing.
+        area = area_list_for_user(request.user).filter(pk=self.value()).only("path").first()
+        if area is None:
+            return queryset.none()
+        return queryset.filter(area__path__startswith=area.path)
+
+
+class AssignmentFilter(admin.SimpleListFilter):
+    title = _("assignment")
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("mine", _("My cases")), ("unassigned", _("Unassigned"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(mediator=request.user)
+        if self.value() == "unassigned":
+            return queryset.filter(mediator__isnull=True, status__in=Case.OPEN_STATUSES)
+        return queryset
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", _("Overdue")),
+            ("due_soon", _("Due soon")),
+            ("legacy", _("Legacy (open over 90 days)")),
+            ("suspended", _("Suspended")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        # Cases with a running clock: the (status, next_due_at) index serves these filters.
+        running = [*Case.OPEN_STATUSES, S.RESOLVED]
+        if self.value() == "overdue":
+            return queryset.filter(status__in=running, next_due_at__lt=now, suspended_at__isnull=True)
+        if self.value() == "due_soon":
+            return queryset.filter(
+                status__in=running, next_due_at__gte=now, next_due_at__lt=now + DUE_SOON, suspended_at__isnull=True
+            )
+        if self.value() == "legacy":
+            return queryset.exclude(status__in=Case.TERMINAL_STATUSES).filter(submitted_at__lt=now - LEGACY_AFTER)
+        if self.value() == "suspended":
+            return queryset.filter(suspended_at__isnull=False).exclude(status__in=Case.TERMINAL_STATUSES)
+        return queryset

@@ -1,0 +1,354 @@
+"""The lifecycle steps of the case page: its buttons, their forms, the note and register views
+and the changelist's bulk actions. CaseAdmin (disputes/admin/cases.py) mixes in CaseStepViews.
+
+Every view loads its case through CaseAdmin.get_queryset (the user's areas only), and every
+change goes through disputes.services, which checks the transition and the case's version.
+"""
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services as account_services
+from accounts.models import User
+from accounts.selectors import area_list_for_user
+from disputes import admin_forms, selectors, services
+from disputes.models import Case, CaseEvent, Party
+
+S = Case.Status
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    form: type
+    statuses: tuple
+    run: Callable
+    done: str  # message; %(number)s is the case number
+    supervisor_only: bool = False
+    extra_check: Callable = field(default=lambda case: True)
+
+
+STEPS = {
+    step.name: step
+    for step in [
+        Step(
+            "accept",
+            _("Accept and assign"),
+            admin_forms.AcceptForm,
+            (S.SUBMITTED,),
+            lambda case, actor, d: services.case_accept(
+                case=case, actor=actor, mediator=d["mediator"], note=d["note"]
+            ),
+            _("Case %(number)s was accepted and assigned."),
+        ),
+        Step(
+            "reject",
+            _("Reject"),
+            admin_forms.RejectForm,
+            (S.SUBMITTED,),
+            lambda case, actor, d: services.case_reject(
+                case=case, actor=actor, reason=d["reason"], advice=d["advice"]
+            ),
+            _("Case %(number)s was not accepted; the applicant is told why."),
+        ),
+        Step(
+            "acknowledge",
+            _("Acknowledge"),
+            admin_forms.AcknowledgeForm,
+            (S.ASSIGNED,),
+            lambda case, actor, d: services.case_acknowledge(case=case, actor=actor),
+            _("Case %(number)s was acknowledged; mediation has started."),
+        ),
+        Step(
+            "escalate",
+            _("Escalate"),
+            admin_forms.EscalateForm,
+            (S.ASSIGNED, S.IN_MEDIATION),
+            lambda case, actor, d: services.case_escalate(
+                case=case, actor=actor, reason=d["reason"], mediator=d.get("mediator")
+            ),
+            _("Case %(number)s was escalated to the tier above."),
+            extra_check=lambda case: case.tier < Case.Tier.DISTRICT,
+        ),
+        Step(
+            "extend",
+            _("Extend the deadline"),
+            admin_forms.ExtendForm,
+            (S.ASSIGNED, S.IN_MEDIATION),
+            lambda case, actor, d: services.case_extend(case=case, actor=actor, consent_note=d["consent_note"]),
+            _("The deadline of case %(number)s was extended."),
+            extra_check=lambda case: not case.extended,
+        ),
+        Step(
+            "terminate",
+            _("Terminate mediation"),
+            admin_forms.TerminateForm,
+            (S.ASSIGNED, S.IN_MEDIATION),
+            lambda case, actor, d: services.case_terminate(
+                case=case, actor=actor, routes_advised=d["routes_advised"], note=d["note"]
+            ),
+            _("Mediation of case %(number)s was terminated."),
+        ),
+        Step(
+            "reopen",
+            _("Reopen"),
+            admin_forms.ReopenForm,
+            (S.RESOLVED, S.CLOSED),
+            lambda case, actor, d: services.case_reopen(case=case, actor=actor, reason=d["reason"]),
+            _("Case %(number)s was reopened."),
+        ),
+        Step(
+            "reassign",
+            _("Reassign"),
+            admin_forms.ReassignForm,
+            (S.ASSIGNED, S.IN_MEDIATION),
+            lambda case, actor, d: services.case_reassign(
+                case=case, actor=actor, mediator=d["mediator"], note=d["note"]
+            ),
+            _("Case %(number)s was reassigned."),
+            supervisor_only=True,
+        ),
+    ]
+}
+
+
+class CaseStepViews:
+    """The custom views and actions of CaseAdmin (which provides get_queryset, the permissions
+    and _staff_in_scope)."""
+
+    def _steps_for(self, request, case: Case) -> list[Step]:
+        supervisor = self.has_supervise_permission(request)
+        return [
+            s
+            for s in STEPS.values()
+            if case.status in s.statuses and s.extra_check(case) and (supervisor or not s.supervisor_only)
+        ]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("register/", view(self.register_view), name="disputes_case_register"),
+            path("<path:object_id>/step/<slug:step>/", view(self.step_view), name="disputes_case_step"),
+            path("<path:object_id>/note/", view(self.note_view), name="disputes_case_note"),
+            *super().get_urls(),
+        ]
+
+    def _case_for_change(self, request, object_id) -> Case:
+        # Through get_queryset: a case outside the user's areas is simply not there (404).
+        case = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if case is None:
+            raise Http404(gettext("No such case in your areas."))
+        if not self.has_change_permission(request, case):
+            raise PermissionDenied
+        return case
+
+    def _change_url(self, case: Case) -> str:
+        return reverse("admin:disputes_case_change", args=[case.pk])
+
+    def _render(self, request, template: str, **context) -> TemplateResponse:
+        # A page of the admin's own look: the site's context, this model's options, then the page's.
+        return TemplateResponse(
+            request, template, {**self.admin_site.each_context(request), "opts": self.opts, **context}
+        )
+
+    def step_view(self, request, object_id, step):
+        case = self._case_for_change(request, object_id)
+        step = STEPS.get(step)
+        if request.method == "POST" and request.POST.get("version") != str(case.version):
+            # Someone moved the case since this form was shown: refuse rather than act on an
+            # outdated page; the service does the same for a change between load and write.
+            self.message_user(request, str(services.StaleCase(case.number)), messages.WARNING)
+            return redirect(self._change_url(case))
+        if step is None or step not in self._steps_for(request, case):
+            if step is not None and step.supervisor_only and not self.has_supervise_permission(request):
+                raise PermissionDenied
+            self.message_user(
+                request,
+                gettext("This step is not possible for case %(number)s in its current state.")
+                % {"number": case.number},
+                messages.WARNING,
+            )
+            return redirect(self._change_url(case))
+        staff = selectors.staff_list_for_case(case) if "mediator" in step.form.base_fields else None
+        suggested = selectors.mediator_suggest_for_case(case) if step.name == "accept" else None
+        form = step.form(request.POST or None, case=case, staff=staff, suggested=suggested)
+        if request.method == "POST" and form.is_valid():
+            self._run_step(request, case, step, form.cleaned_data)
+            return redirect(self._change_url(case))
+        return self._render(
+            request,
+            "admin/disputes/case/step_form.html",
+            title=f"{step.label}: {case.number}",
+            case=case,
+            form=form,
+            step=step,
+            suggested=suggested,
+            change_url=self._change_url(case),
+        )
+
+    def _run_step(self, request, case: Case, step: Step, data: dict) -> bool:
+        try:
+            step.run(case, request.user, data)
+        except services.StaleCase as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+            return False
+        except services.CaseError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return False
+        self.message_user(request, step.done % {"number": case.number}, messages.SUCCESS)
+        return True
+
+    def note_view(self, request, object_id):
+        case = self._case_for_change(request, object_id)
+        if request.method != "POST":
+            return redirect(self._change_url(case))
+        form = admin_forms.NoteForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, gettext("Write the note before saving it."), messages.ERROR)
+            return redirect(self._change_url(case))
+        try:
+            services.case_event_record(
+                case=case,
+                actor=request.user,
+                kind=CaseEvent.Kind.NOTE,
+                note=form.cleaned_data["note"],
+                is_public=form.cleaned_data["is_public"],
+            )
+        except services.StaleCase as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+        else:
+            if form.cleaned_data["is_public"]:
+                done = gettext("A public note was added to case %(number)s.")
+            else:
+                done = gettext("An internal note was added to case %(number)s.")
+            self.message_user(request, done % {"number": case.number}, messages.SUCCESS)
+        return redirect(self._change_url(case))
+
+    # -- registering a case for a resident --
+
+    def register_view(self, request):
+        if not self.has_view_permission(request) or not request.user.has_perm("disputes.change_case"):
+            raise PermissionDenied
+        areas = area_list_for_user(request.user)
+        form = admin_forms.CaseRegisterForm(request.POST or None, areas=areas)
+        if request.method == "POST" and form.is_valid():
+            case = self._register(request, form.cleaned_data)
+            self.message_user(
+                request,
+                gettext("Case %(number)s was registered for %(name)s.")
+                % {"number": case.number, "name": form.cleaned_data["applicant_name"]},
+                messages.SUCCESS,
+            )
+            return redirect(self._change_url(case))
+        return self._render(request, "admin/disputes/case/register.html", title=gettext("Register a case"), form=form)
+
+    def _register(self, request, data: dict) -> Case:
+        resident = User.objects.filter(phone=data["applicant_phone"]).first()
+        if resident is None:
+            # The resident gets an account they can claim later by logging in with their phone.
+            resident = account_services.resident_register(
+                phone=data["applicant_phone"], password=secrets.token_urlsafe(24), full_name=data["applicant_name"]
+            )
+        parties = [
+            services.PartyData(
+                role=Party.Role.APPLICANT,
+                name=data["applicant_name"],
+                phone=data["applicant_phone"],
+                id_number=data["applicant_id_number"],
+                user=resident,
+            )
+        ]
+        if data["respondent_name"]:
+            parties.append(
+                services.PartyData(
+                    role=Party.Role.RESPONDENT, name=data["respondent_name"], phone=data["respondent_phone"]
+                )
+            )
+        case, _created = services.case_submit(
+            filed_by=request.user,
+            parties=parties,
+            category_id=data["category"].pk,
+            area_id=data["area"].pk,
+            title=data["title"],
+            summary=data["summary"],
+            request=data["request"],
+            households=data["households"],
+            source=data["source"],
+        )
+        return case
+
+    # -- bulk actions over selected rows (queryset is already scoped by get_queryset) --
+
+    def _run_bulk(self, request, queryset, run) -> None:
+        done, stale, failed = 0, [], []
+        for case in queryset.select_related("area"):
+            try:
+                run(case)
+            except services.StaleCase:
+                stale.append(case.number)
+            except services.CaseError as exc:
+                failed.append(f"{case.number}: {exc}")
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d case was updated.", "%(count)d cases were updated.", done) % {"count": done},
+                messages.SUCCESS,
+            )
+        if stale:
+            self.message_user(
+                request,
+                gettext("Changed by someone else a moment ago, left alone: %(numbers)s")
+                % {"numbers": ", ".join(stale)},
+                messages.WARNING,
+            )
+        for line in failed:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description=_("Accept and assign to the suggested mediator"), permissions=["change"])
+    def accept_with_suggested_mediator(self, request, queryset):
+        def run(case):
+            mediator = selectors.mediator_suggest_for_case(case)
+            if mediator is None:
+                raise services.CaseError(gettext("No mediator serves this case's grid or community."))
+            services.case_accept(case=case, actor=request.user, mediator=mediator)
+
+        self._run_bulk(request, queryset, run)
+
+    @admin.action(description=_("Acknowledge the selected cases"), permissions=["change"])
+    def acknowledge_cases(self, request, queryset):
+        self._run_bulk(request, queryset, lambda case: services.case_acknowledge(case=case, actor=request.user))
+
+    @admin.action(description=_("Reassign the selected cases"), permissions=["supervise"])
+    def reassign_cases(self, request, queryset):
+        form = admin_forms.BulkReassignForm(
+            request.POST if "apply" in request.POST else None, staff=self._staff_in_scope(request)
+        )
+        if "apply" in request.POST and form.is_valid():
+            mediator, note = form.cleaned_data["mediator"], form.cleaned_data["note"]
+            self._run_bulk(
+                request,
+                queryset,
+                lambda case: services.case_reassign(case=case, actor=request.user, mediator=mediator, note=note),
+            )
+            return None
+        return self._render(
+            request,
+            "admin/disputes/case/reassign.html",
+            title=gettext("Reassign the selected cases"),
+            form=form,
+            cases=queryset,
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+        )

@@ -1,0 +1,99 @@
+"""Mediation session records (调解笔录) in the mediators' workbench.
+
+A record is written once, through disputes.services.sessions, and is read-only afterwards; its
+signed scan is downloaded through `scan_view`, which checks the user's areas.
+"""
+
+from django.contrib import admin, messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import area_scope_q
+from disputes import admin_forms, services
+from disputes.models import Case, MediationSession
+from disputes.services.sessions import mediation_session_record
+
+
+def scan_link_html(session: MediationSession) -> str:
+    if not session.scan:
+        return "—"
+    url = reverse("admin:disputes_mediationsession_scan", args=[session.pk])
+    return format_html('<a href="{}">{}</a>', url, gettext("Download"))
+
+
+@admin.register(MediationSession)
+class MediationSessionAdmin(admin.ModelAdmin):
+    list_display = ["case", "held_at", "place", "recorded_by", "scan_link"]
+    list_filter = ["held_at"]
+    search_fields = ["case__number", "attendees"]
+    list_select_related = ["case", "recorded_by"]
+    autocomplete_fields = ["case"]
+    form = admin_forms.MediationSessionForm
+    fields = ["case", "held_at", "place", "attendees", "content", "agreed", "scan"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(area_scope_q(request.user, field="case__area"))
+
+    def get_fields(self, request, obj=None):
+        if obj is not None:  # a record is read-only once written; the scan goes through scan_view
+            return ["case", "held_at", "place", "attendees", "content", "agreed", "scan_link", "recorded_by"]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("held_at", timezone.localtime().replace(second=0, microsecond=0))
+        return initial
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "case":
+            kwargs["queryset"] = Case.objects.filter(area_scope_q(request.user)).exclude(
+                status__in=Case.TERMINAL_STATUSES
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = ["held_at", "place", "attendees", "content", "agreed", "scan"]
+        record = {name: data.get(name) for name in fields}
+        try:
+            saved = mediation_session_record(case=data["case"], actor=request.user, **record)
+        except services.StaleCase:
+            # The case changed between loading and writing: a record is not a decision taken on
+            # a stale page, so write it once more against the fresh row.
+            data["case"].refresh_from_db()
+            saved = mediation_session_record(case=data["case"], actor=request.user, **record)
+        obj.pk = saved.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(request, gettext("The session record was saved."), messages.SUCCESS)
+        return redirect(reverse("admin:disputes_case_change", args=[obj.case_id]))
+
+    @admin.display(description=_("signed record"))
+    def scan_link(self, obj: MediationSession) -> str:
+        return scan_link_html(obj)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/scan/", self.admin_site.admin_view(self.scan_view), name="disputes_mediationsession_scan"),
+            *super().get_urls(),
+        ]
+
+    def scan_view(self, request, pk):
+        session = self.get_queryset(request).filter(pk=pk).first()
+        if session is None or not session.scan or not self.has_view_permission(request, session):
+            raise Http404
+        return FileResponse(session.scan.open("rb"), as_attachment=True, filename=session.scan.name.rsplit("/", 1)[-1])

@@ -1,0 +1,168 @@
+"""What a dashboard covers: its period, its areas (and the rows of its area breakdown), and the
+links from each figure to the admin's case list filtered to the same cases."""
+
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Area, User
+from accounts.selectors import area_list_for_user, served_areas
+from disputes.models import Case
+
+PERIODS = {
+    "week": _("This week"),
+    "month": _("This month"),
+    "quarter": _("This quarter"),
+    "year": _("This year"),
+    "custom": _("Custom"),
+}
+
+
+# --- Periods --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    start: date
+    end: date  # inclusive
+
+    @property
+    def label(self):
+        return PERIODS[self.key]
+
+    @property
+    def start_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def end_before(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+
+def period_from(key: str | None, *, start: date | None = None, end: date | None = None, today=None) -> Period:
+    """The period a dashboard or report covers; an unknown key means this month."""
+    today = today or timezone.localdate()
+    if key == "custom" and start and end:
+        return Period("custom", min(start, end), max(start, end))
+    if key == "week":
+        return Period("week", today - timedelta(days=today.weekday()), today)
+    if key == "quarter":
+        return Period("quarter", date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today)
+    if key == "year":
+        return Period("year", date(today.year, 1, 1), today)
+    return Period("month", today.replace(day=1), today)
+
+
+def month_after(day: date) -> date:
+    """The first day of the month after the day's."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+# --- Scope ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """The areas a dashboard covers: the chosen area's subtree within the user's, and the rows of
+    the "by community or grid" breakdown (each area mapped to the row it falls under)."""
+
+    user: User
+    area: Area | None  # None: all the areas the user serves
+    choices: list[Area]  # the areas the user may choose (their subtree)
+    area_ids: list[int]
+    rows: list[Area]
+    row_of: dict[int, int | None]
+
+    @property
+    def name(self) -> str:
+        return self.area.name if self.area else str(_("All my areas"))
+
+
+def scope_for(user: User, area_id: int | str | None = None) -> Scope:
+    """Two small queries: the served areas and the areas of their subtrees."""
+    if not (user.is_superuser or user.is_supervisor):
+        raise PermissionDenied
+    choices = list(area_list_for_user(user).only("pk", "name", "kind", "path", "parent_id").order_by("path"))
+    by_id = {a.pk: a for a in choices}
+    top = min((a.depth for a in choices), default=1)
+    for a in choices:
+        a.indent = "\u3000" * (a.depth - top)  # the area selector shows the tree
+    area = None
+    if area_id not in (None, ""):
+        try:
+            area = by_id[int(area_id)]
+        except (KeyError, ValueError, TypeError):
+            raise PermissionDenied from None
+    elif not user.is_superuser and len(served_areas(user)) == 1:
+        area = by_id.get(served_areas(user)[0].pk)
+    inside = [a for a in choices if area is None or a.path.startswith(area.path)]
+    rows = _breakdown_rows(area, inside)
+    row_of: dict[int, int | None] = {}
+    for a in inside:
+        row_of[a.pk] = next((r.pk for r in rows if a.path.startswith(r.path)), None)
+    return Scope(user=user, area=area, choices=choices, area_ids=[a.pk for a in inside], rows=rows, row_of=row_of)
+
+
+def _breakdown_rows(area: Area | None, inside: list[Area]) -> list[Area]:
+    # Communities for a district or subdistrict, grids for a community.
+    if area is not None and area.kind == Area.Kind.GRID:
+        return [area]
+    kind = Area.Kind.GRID if area is not None and area.kind == Area.Kind.COMMUNITY else Area.Kind.COMMUNITY
+    return [a for a in inside if a.kind == kind]
+
+
+# --- Links to the filtered list -------------------------------------------------------------
+
+# The admin changelist parameters the links use (disputes/admin/case_filters.py, CaseAdmin.list_filter):
+# AreaFilter "area" (subtree of an area id), DeadlineFilter "deadline" (overdue / due_soon /
+# legacy), AssignmentFilter "assigned" (unassigned), and plain lookups on the case's own fields.
+
+
+def case_list_url(scope: Scope, *, area_id: int | None = None, **params) -> str:
+    query = {}
+    area = area_id or (scope.area.pk if scope.area else None)
+    if area:
+        query["area"] = area
+    query.update({key: value for key, value in params.items() if value is not None})
+    return f"{_changelist_url(get_script_prefix())}?{urlencode(query)}"
+
+
+@functools.lru_cache(maxsize=8)
+def _changelist_url(prefix: str) -> str:
+    # A dashboard has a few hundred links to the same list: reverse it once (per script prefix).
+    return reverse("admin:disputes_case_changelist")
+
+
+def flow_params(measure: str, period: Period) -> dict:
+    """The admin filters behind a flow figure: the date field of the measure within the period."""
+    field_name = {
+        "received": "submitted_at",
+        "accepted": "accepted_at",
+        "resolved": "resolved_at",
+        "closed": "closed_at",
+    }[measure]
+    params = {
+        # Local midnights with their offset: the list counts the same days as the figures.
+        f"{field_name}__gte": period.start_at.isoformat(),
+        f"{field_name}__lt": period.end_before.isoformat(),
+    }
+    if measure == "closed":
+        params["status__exact"] = Case.Status.CLOSED
+    return params
+
+
+STOCK_PARAMS = {
+    "open": {"status__in": ",".join(Case.OPEN_STATUSES)},
+    "overdue": {"deadline": "overdue"},
+    "due_soon": {"deadline": "due_soon"},
+    "unassigned": {"assigned": "unassigned"},
+    "legacy": {"deadline": "legacy"},
+    "collective": {"status__in": ",".join(Case.OPEN_STATUSES), "is_collective__exact": "1"},
+}

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone, translation
 
 from disputes import notifications, services
@@ -286,3 +287,29 @@ class EveryRuleRendersTests:
                 2,
             ) % {"week": "2030-W02", "count": 2}  # both cases are past their deadlines by 2030
         assert digest in [m.subject for m in mail.outbox if m.to == [sue.email]]
+
+
+class EmailSerialisationTests:
+    @pytest.mark.parametrize(
+        "subject",
+        ["逾期（第 1 次提醒）：案件 B-123", "Overdue (reminder 1): case B-123", "A subject long enough to fold " * 4],
+    )
+    def test_a_reminder_email_is_written_byte_for_byte_as_django_writes_it(self, subject):
+        def build(cls):
+            message = cls(
+                subject,
+                "案件 B-123 已超过期限。\nOpen the case.",
+                "Linli <noreply@example.com>",
+                # Long enough for compat32 to fold the To header.
+                ["米娅 <mia@example.com>", "bob@example.com", "carol.long.address@example.com", "dan@example.com"],
+                headers={"Message-ID": "<linli-reminder-1@host>", "Date": "Sun, 22 Nov 2026 04:00:00 -0000"},
+            )
+            message.attach_alternative("<p>案件 B-123 已超过期限。</p>", "text/html")
+            mime = message.message()
+            mime.set_boundary("=_boundary")  # ours picks a random one
+            return mime
+
+        ours, django = build(notifications._Email), build(EmailMultiAlternatives)
+
+        assert ours.as_bytes(linesep="\r\n") == django.as_bytes(linesep="\r\n")  # as the SMTP backend sends it
+        assert ours.as_string() == django.as_string()

@@ -228,14 +228,18 @@ class CaseFilingForm(forms.Form):
             self.add_error(
                 "estate", forms.ValidationError(_("This estate is not in the chosen community."), code="estate")
             )
-        elif grid and estate and estate.grid_id and estate.grid_id != grid.pk and grid.parent_id == estate.community_id:
+        elif (
+            grid and estate and estate.grid_id and estate.grid_id != grid.pk and grid.parent_id == estate.community_id
+        ):
             self.add_error("estate", forms.ValidationError(_("This estate is not in the chosen grid."), code="estate"))
         return cleaned
 
     def place_tree(self) -> dict:
         """The community → grids/estates map the place picker script filters with."""
         grids = [{"id": g.pk, "parent": g.parent_id} for g in self.fields["grid"].queryset]
-        estates = [{"id": e.pk, "community": e.community_id, "grid": e.grid_id} for e in self.fields["estate"].queryset]
+        estates = [
+            {"id": e.pk, "community": e.community_id, "grid": e.grid_id} for e in self.fields["estate"].queryset
+        ]
         return {"grids": grids, "estates": estates}
 
 
@@ -248,7 +252,9 @@ class AddInformationForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_files = uploads.MAX_FILES
-        self.fields["files"].help_text = _("Up to %(count)s files, photos (JPEG, PNG) or PDF, at most %(mb)s MB each.") % {
+        self.fields["files"].help_text = _(
+            "Up to %(count)s files, photos (JPEG, PNG) or PDF, at most %(mb)s MB each."
+        ) % {
             "count": uploads.MAX_FILES,
             "mb": uploads.MAX_BYTES // (1024 * 1024),
         }
@@ -260,7 +266,9 @@ class AddInformationForm(forms.Form):
         files = self.cleaned_data["files"]
         if len(files) > self.max_files:
             raise forms.ValidationError(
-                _("You can attach at most %(count)s files at a time."), code="too_many_files", params={"count": self.max_files}
+                _("You can attach at most %(count)s files at a time."),
+                code="too_many_files",
+                params={"count": self.max_files},
             )
         errors = []
         for upload in files:
@@ -290,5 +298,6 @@ class WithdrawForm(forms.Form):
 
 class ConsentForm(forms.Form):
     consents = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1")
-    note = forms.CharField(label=_("Anything you want the mediator to know (optional)"), max_length=1000, required=False)
-
+    note = forms.CharField(
+        label=_("Anything you want the mediator to know (optional)"), max_length=1000, required=False
+    )

@@ -7,7 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFilesSent
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -281,13 +282,17 @@ def case_consent(request, number: str):
         return redirect(case)
     consents = form.cleaned_data["consents"]
     try:
-        services.party_record_consent(party=party, consents=consents, actor=request.user, note=form.cleaned_data["note"])
+        services.party_record_consent(
+            party=party, consents=consents, actor=request.user, note=form.cleaned_data["note"]
+        )
     except services.CaseError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
             request,
-            _("Thank you: you agreed to mediation.") if consents else _("You declined mediation; the mediation has ended."),
+            _("Thank you: you agreed to mediation.")
+            if consents
+            else _("You declined mediation; the mediation has ended."),
         )
     return redirect(case)
 

@@ -342,7 +342,7 @@ class ActingTests:
     def test_a_stale_case_gives_a_friendly_message(self, client, alice, areas, monkeypatch):
         case = make_case(applicant=alice, area=areas["G1"])
         client.force_login(alice)
-        from disputes import services, selectors
+        from disputes import selectors, services
 
         real = selectors.case_get_for_party
 

@@ -3,7 +3,8 @@
 Cases are read in keyset pages of 2,000 (`pk > last`, values() only); for each page the parties,
 sessions, agreements and latest follow-ups come in one query each, so a ledger of any size runs
 a fixed number of queries per page and holds one page at a time. CSV streams straight to the
-client; XLSX is written by openpyxl in write-only mode to a temporary file, then streamed.
+client; XLSX is a Celery job (disputes/services/ledger_exports.py) that openpyxl writes in
+write-only mode to a file the requester downloads when it is done.
 
 Phone and ID numbers are masked in every export unless the user is an administrator: a ledger
 leaves the system, and the per-case "staff of the case's area" rule of the case page would need a
@@ -11,7 +12,6 @@ check per row for little gain.
 """
 
 import csv
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -171,20 +171,22 @@ def ledger_csv(cases, *, user: User) -> Iterator[str]:
         yield writer.writerow(row)
 
 
-def ledger_xlsx(cases, *, user: User, title: str):
-    """An XLSX ledger in a temporary file (write-only workbook: rows go to disk as they come).
-    Returns the open file, positioned at the start; it is deleted when closed."""
+def ledger_xlsx_write(cases, out, *, user: User, title: str, progress=None) -> int:
+    """Write an XLSX ledger to the binary file `out` (write-only workbook: rows go to disk as they
+    come). `progress(rows_done)` is called after every page. Returns the number of rows."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "ledger")
     sheet.append(ledger_columns())
+    done = 0
     for row in ledger_rows(cases, user=user):
         sheet.append(row)
-    out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
+        done += 1
+        if progress is not None and done % PAGE == 0:
+            progress(done)
     workbook.save(out)
-    out.seek(0)
-    return out
+    return done
 
 
 def ledger_queryset(*, area_ids: list[int], start_at=None, end_before=None, status: str = "", category: str = ""):

@@ -38,3 +38,20 @@ def reminders_dispatch_due_task() -> dict:
     from disputes.services import reminders
 
     return reminders.reminders_dispatch_due()
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
+def ledger_export_task(export_id: int) -> bool:
+    """Write one XLSX ledger (disputes/services/ledger_exports.py); the row's claim makes a
+    second message a no-op. Longer limits than the default: a ledger of a district is large."""
+    from disputes.services import ledger_exports
+
+    return ledger_exports.ledger_export_run(export_id)
+
+
+@shared_task(acks_late=True)
+def ledger_exports_dispatch_task() -> dict:
+    """Beat, every minute: publish pending exports again, fail the ones stuck running."""
+    from disputes.services import ledger_exports
+
+    return ledger_exports.ledger_exports_dispatch()

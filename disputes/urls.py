@@ -20,5 +20,8 @@ urlpatterns = [
     path("dashboard/supervision/", supervisor.supervision, name="supervision"),
     path("dashboard/supervision/<str:number>/", supervisor.supervision_order, name="supervision_order"),
     path("dashboard/ledger.<str:fmt>", supervisor.ledger_export, name="ledger_export"),
+    path("dashboard/exports/", supervisor.ledger_export_request, name="ledger_export_request"),
+    path("dashboard/exports/<int:pk>/", supervisor.ledger_export_status, name="ledger_export_status"),
+    path("dashboard/exports/<int:pk>/download/", supervisor.ledger_export_download, name="ledger_export_download"),
     path("dashboard/report/", supervisor.period_report, name="period_report"),
 ]

@@ -238,6 +238,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "disputes.tasks.reminders_dispatch_due_task",
         "schedule": 60.0,
     },
+    "ledger-exports-dispatch": {
+        "task": "disputes.tasks.ledger_exports_dispatch_task",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -1,6 +1,7 @@
 from disputes.models.cases import CASE_TRANSITIONS, Case, CaseNumberCounter, Category
 from disputes.models.closure import Agreement, AgreementSignature, FollowUp
 from disputes.models.events import CaseEvent, InboxMessage, PersonalDataView
+from disputes.models.exports import LedgerExport
 from disputes.models.meetings import AgendaItem, Meeting, MeetingSeat, Resolution, SeatTemplate
 from disputes.models.parties import Evidence, Party
 from disputes.models.reminders import DeadlinePolicy, Reminder
@@ -22,6 +23,7 @@ __all__ = [
     "Evidence",
     "FollowUp",
     "InboxMessage",
+    "LedgerExport",
     "MediationSession",
     "Meeting",
     "MeetingSeat",

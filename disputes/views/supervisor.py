@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from disputes import dashboard as dash
 from disputes import exports
-from disputes.models import Case
+from disputes.models import Case, LedgerExport
+from disputes.services import ledger_exports
 from disputes.services.cases import CaseError
 from disputes.services.supervision import case_supervision_order
 
@@ -121,8 +122,9 @@ def supervision_order(request, number: str):
 
 @login_required
 def ledger_export(request, fmt: str):
+    """The CSV ledger, streamed. The XLSX ledger is a job: see ledger_export_request."""
     _require_supervisor(request)
-    if fmt not in ("csv", "xlsx"):
+    if fmt != "csv":
         raise Http404
     period = _period(request)
     scope = dash.scope_for(request.user, request.GET.get("area"))
@@ -134,15 +136,36 @@ def ledger_export(request, fmt: str):
         category=request.GET.get("category", ""),
     )
     name = f"ledger-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
-    if fmt == "csv":
-        response = StreamingHttpResponse(exports.ledger_csv(cases, user=request.user), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    workbook = exports.ledger_xlsx(cases, user=request.user, title=_("Ledger"))
+    response = StreamingHttpResponse(exports.ledger_csv(cases, user=request.user), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def ledger_export_request(request):
+    """Queue an XLSX ledger of the dashboard's filters and show its progress."""
+    _require_supervisor(request)
+    params = {key: request.POST.get(key, "") for key in ledger_exports.PARAMS}
+    export = ledger_exports.ledger_export_request(request.user, params)
+    return redirect("disputes:ledger_export_status", pk=export.pk)
+
+
+@login_required
+def ledger_export_status(request, pk: int):
+    export = get_object_or_404(LedgerExport, pk=pk, requested_by=request.user)
+    return render(request, "disputes/ledger_export.html", {"export": export})
+
+
+@login_required
+def ledger_export_download(request, pk: int):
+    export = get_object_or_404(LedgerExport, pk=pk, requested_by=request.user, state=LedgerExport.State.DONE)
+    if not export.file:
+        raise Http404
     return FileResponse(
-        workbook,
+        export.file.open("rb"),
         as_attachment=True,
-        filename=f"{name}.xlsx",
+        filename=export.filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 

@@ -67,16 +67,21 @@ class LedgerExportTests:
         rows = _csv(client, period="custom", **{"from": "2020-01-01", "to": "2020-12-31"})
         assert rows == [ledger_columns()]
 
-    def test_xlsx_has_the_same_rows(self, cases, sam, client):
+    def test_xlsx_has_the_same_rows(self, cases, sam, client, settings, tmp_path, django_capture_on_commit_callbacks):
+        settings.MEDIA_ROOT = tmp_path
         client.force_login(sam)
-        response = client.get("/dashboard/ledger.xlsx", {"period": "month"})
-        assert response.status_code == 200
-        assert response["Content-Disposition"].startswith("attachment")
-        book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/dashboard/exports/", {"period": "month"})
+        assert response.status_code == 302
+        download = client.get(response["Location"] + "download/")
+        assert download.status_code == 200
+        assert download["Content-Disposition"].startswith("attachment")
+        book = load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True)
         rows = [list(r) for r in book.active.iter_rows(values_only=True)]
         assert rows[0] == ledger_columns()
         assert sorted(r[0] for r in rows[1:]) == sorted(c.number for c in cases.values())
         assert all("****" in r[4] for r in rows[1:])
+        assert client.get("/dashboard/ledger.xlsx").status_code == 404  # the XLSX is a job now
 
     def test_residents_and_mediators_are_refused(self, cases, alice, mia, client):
         for user in (alice, mia):

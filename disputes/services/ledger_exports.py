@@ -1,0 +1,141 @@
+"""The XLSX ledger as a Celery job: the web records the request and returns at once; a worker
+claims the row (pending → running, a conditional UPDATE, so a second message does nothing),
+writes the workbook page by page with the rows of disputes/exports.py, notes its progress after
+every page, and marks the row done (or failed with the error).
+
+Publishing never makes the web wait on a broker that is down: it is tried once, after commit, and a
+failure only logs. The row stays pending and the per-minute beat task publishes it again.
+"""
+
+import logging
+import tempfile
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from disputes import exports
+from disputes.dashboard import period_from, scope_for
+from disputes.models import LedgerExport
+
+logger = logging.getLogger(__name__)
+
+REQUEUE_AFTER = timedelta(minutes=1)
+# A running row older than this lost its worker (the task's hard time limit is shorter).
+STUCK_AFTER = timedelta(hours=2)
+PARAMS = ("period", "from", "to", "area", "status", "category")
+
+
+def ledger_export_request(user: User, params: dict) -> LedgerExport:
+    """Record an export of the ledger the user's dashboard filters select, and queue it after
+    commit. The period is resolved now (this month stays the month it was requested in), and the
+    area is checked against the user's scope now (PermissionDenied) and again when it runs."""
+    period = period_from(params.get("period"), start=_date(params.get("from")), end=_date(params.get("to")))
+    scope = scope_for(user, params.get("area"))
+    export = LedgerExport.objects.create(
+        requested_by=user,
+        params={
+            "period": period.key,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "area": scope.area.pk if scope.area else "",
+            "status": str(params.get("status", "")),
+            "category": str(params.get("category", "")),
+        },
+    )
+    pk = export.pk
+    transaction.on_commit(lambda: ledger_export_enqueue(pk))
+    return export
+
+
+def ledger_export_enqueue(export_id: int) -> bool:
+    """Publish the job once, quickly; a broker failure is logged, not raised (call after commit)."""
+    from disputes.tasks import ledger_export_task
+
+    try:
+        ledger_export_task.apply_async(args=[export_id], retry=False)
+    except Exception as exc:  # kombu raises several types for a broker that is down or hangs
+        logger.warning("broker unavailable, ledger export %s left for the dispatch: %s", export_id, exc)
+        return False
+    return True
+
+
+def ledger_export_run(export_id: int) -> bool:
+    """Claim the row and write the file. False if another run has claimed it (or it is finished)."""
+    claimed = LedgerExport.objects.filter(pk=export_id, state=LedgerExport.State.PENDING).update(
+        state=LedgerExport.State.RUNNING, rows_done=0
+    )
+    if not claimed:
+        return False
+    export = LedgerExport.objects.select_related("requested_by").get(pk=export_id)
+    user = export.requested_by
+    try:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            cases = _cases(user, export.params)
+            total = cases.count()
+            LedgerExport.objects.filter(pk=export_id).update(rows_total=total)
+
+            def progress(done: int) -> None:
+                LedgerExport.objects.filter(pk=export_id).update(rows_done=done)
+
+            with tempfile.TemporaryFile(suffix=".xlsx") as out:
+                done = exports.ledger_xlsx_write(cases, out, user=user, title=_("Ledger"), progress=progress)
+                out.seek(0)
+                export.file.save("ledger.xlsx", File(out), save=False)
+    except Exception as exc:
+        logger.exception("ledger export %s failed", export_id)
+        if export.file:
+            export.file.delete(save=False)
+        LedgerExport.objects.filter(pk=export_id).update(
+            state=LedgerExport.State.FAILED,
+            error=str(exc)[:2000] or exc.__class__.__name__,
+            finished_at=timezone.now(),
+        )
+        return False
+    LedgerExport.objects.filter(pk=export_id).update(
+        state=LedgerExport.State.DONE,
+        file=export.file.name,
+        rows_done=done,
+        rows_total=done,
+        finished_at=timezone.now(),
+    )
+    return True
+
+
+def ledger_exports_dispatch(*, now=None) -> dict[str, int]:
+    """Beat, every minute: publish pending rows older than a minute again (the broker was down or
+    lost the message; a duplicate is harmless, the claim decides), and fail rows stuck running."""
+    now = now or timezone.now()
+    stuck = LedgerExport.objects.filter(state=LedgerExport.State.RUNNING, created_at__lt=now - STUCK_AFTER).update(
+        state=LedgerExport.State.FAILED, error="interrupted", finished_at=now
+    )
+    ids = list(
+        LedgerExport.objects.filter(state=LedgerExport.State.PENDING, created_at__lt=now - REQUEUE_AFTER).values_list(
+            "pk", flat=True
+        )[:100]
+    )
+    published = sum(1 for pk in ids if ledger_export_enqueue(pk))
+    return {"exports_published": published, "exports_stuck": stuck}
+
+
+def _cases(user: User, params: dict):
+    period = period_from("custom", start=_date(params.get("from")), end=_date(params.get("to")))
+    scope = scope_for(user, params.get("area"))
+    return exports.ledger_queryset(
+        area_ids=scope.area_ids,
+        start_at=period.start_at,
+        end_before=period.end_before,
+        status=params.get("status", ""),
+        category=params.get("category", ""),
+    )
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None

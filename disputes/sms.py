@@ -7,6 +7,7 @@ pass `reference` on, so a retried message can be recognised as the same one.
 """
 
 import logging
+from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -16,14 +17,13 @@ from accounts.validators import mask_phone
 logger = logging.getLogger(__name__)
 
 
-class SmsBackend:
+class SmsBackend(Protocol):
     """What a gateway adapter implements."""
 
-    def send(self, *, phone: str, text: str, reference: str = "") -> None:
-        raise NotImplementedError
+    def send(self, *, phone: str, text: str, reference: str = "") -> None: ...
 
 
-class ConsoleSmsBackend(SmsBackend):
+class ConsoleSmsBackend:
     def send(self, *, phone: str, text: str, reference: str = "") -> None:
         logger.info("SMS %s to %s: %s", reference, mask_phone(phone), text)
 

@@ -22,7 +22,11 @@ $(VENV)/.installed: requirements.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# A developer's local settings for plain `manage.py` (gitignored; the environment still wins).
+.env:
+	printf '# Local development settings (not for production).\nHTTPS=0\n' > $@
+
+setup: $(VENV)/.installed .env
 	@mkdir -p "$${LINLI_VAR_DIR:-var}"
 	$(PY) manage.py compile_translations
 	$(PY) manage.py migrate --noinput
@@ -35,7 +39,7 @@ run: setup
 
 # pytest-django creates its own test database; the pytest settings module wins unless you set one.
 test: export DJANGO_SETTINGS_MODULE ?= config.settings.test
-test: $(VENV)/.installed
+test: $(VENV)/.installed .env
 	$(PY) manage.py compile_translations
 	$(PY) -m config.embedded_redis -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -8,6 +8,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "Zq8w!r2Lm_p0Vx7sT4yBn9c-aH3jK5lP7oI9uY1tR3eW5qA7sD9fG1hJ3kL5zX",
     "ALLOWED_HOSTS": "linli.example.gov.cn",
     "DJANGO_SETTINGS_MODULE": "config.settings.base",
+    "HTTPS": "1",  # explicit: a developer's .env says HTTPS=0, and the environment wins over it
 }
 
 

@@ -13,6 +13,21 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def _read_dotenv(path: Path) -> None:
+    """KEY=VALUE lines of a local, untracked .env (made by `make setup` on a developer's machine
+    with HTTPS=0), so `manage.py` works there without exporting anything. The real environment
+    always wins; production has no .env and stays secure by default."""
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+_read_dotenv(BASE_DIR / ".env")
 VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", BASE_DIR / "var"))
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -55,3 +55,11 @@ def ledger_exports_dispatch_task() -> dict:
     from disputes.services import ledger_exports
 
     return ledger_exports.ledger_exports_dispatch()
+
+
+@shared_task(acks_late=True)
+def housekeeping_run_task() -> dict:
+    """Beat, nightly: delete pending uploads and ledger export files that are no longer needed."""
+    from disputes.services import housekeeping
+
+    return housekeeping.housekeeping_run()

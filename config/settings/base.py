@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -240,6 +241,9 @@ REMINDER_CATCH_UP_HOURS = env_int("REMINDER_CATCH_UP_HOURS", 24)
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 50)
 # A pending row whose send message is older than this is published again (the broker may have lost it).
 REMINDER_REQUEUE_SECONDS = env_int("REMINDER_REQUEUE_SECONDS", CELERY_TASK_TIME_LIMIT)
+# Finished ledger exports are personal data: the nightly housekeeping deletes their files this
+# many days after they were written (disputes/services/housekeeping.py).
+LEDGER_EXPORT_KEEP_DAYS = env_int("LEDGER_EXPORT_KEEP_DAYS", 7)
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "disputes.sms.ConsoleSmsBackend")
 # The worker turns print()/stdout into log lines: the console email backend then logs every line
 # of every email (bench/reminder_scan.py turns it off to measure sending, not logging).
@@ -256,6 +260,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "ledger-exports-dispatch": {
         "task": "disputes.tasks.ledger_exports_dispatch_task",
         "schedule": 60.0,
+    },
+    # Nightly, in TIME_ZONE (CELERY_TIMEZONE): a quiet hour for deleting files.
+    "housekeeping": {
+        "task": "disputes.tasks.housekeeping_run_task",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

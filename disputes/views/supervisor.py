@@ -162,8 +162,12 @@ def ledger_export_download(request, pk: int):
     export = get_object_or_404(LedgerExport, pk=pk, requested_by=request.user, state=LedgerExport.State.DONE)
     if not export.file:
         raise Http404
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:  # the nightly housekeeping deleted it after this row was loaded
+        raise Http404 from None
     return FileResponse(
-        export.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=export.filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

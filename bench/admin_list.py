@@ -1,12 +1,14 @@
 """How fast is the case changelist on 100,000 cases? (issue 4)
 
-    HTTPS=0 .venv/bin/python bench/admin_list.py [--cases 100000] [--runs 5]
+    HTTPS=0 .venv/bin/python bench/admin_list.py [--cases 100000] [--runs 11]
 
 Sets Django up itself on its own SQLite file (/tmp/linli-bench/bench.sqlite3, kept between runs so
 the data is built once) or on DATABASE_URL if set; never touches var/. Bulk-creates the cases with
 their parties, then, logged in as the district supervisor, times the admin changelist (100 rows)
 against a minimal Django view that runs one indexed query, median of warm runs, in the same run.
-Targets: the changelist under 300 ms and within 3x the minimal view.
+Targets: the changelist under 300 ms and within 3x the minimal view. It also times a plain page
+(signed in, the same 100 rows through one query and a plain template): the least any HTML list
+of 100 cases costs, which puts the minimal view's 3x in proportion.
 """
 
 import argparse
@@ -32,6 +34,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.decorators import login_required  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
@@ -60,8 +63,9 @@ TABLE = Template(
 )
 
 
+@login_required
 def table_view(request):
-    # For scale only (not a target): the same 100 rows through one query and a plain template.
+    # The floor of any page listing 100 cases: a signed-in user, one indexed query, a plain template.
     cases = Case.objects.select_related("category", "area", "mediator").order_by("-submitted_at")[:100]
     return HttpResponse(TABLE.render(Context({"cases": cases})))
 
@@ -165,7 +169,7 @@ def timed(client: Client, url: str, runs: int) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args()
 
     print(f"database: {connection.settings_dict['ENGINE'].rsplit('.', 1)[-1]} {connection.settings_dict['NAME']}")
@@ -191,14 +195,16 @@ def main() -> None:
         table_ms, table_queries, _bytes = timed(client, reverse("bench_table"), args.runs)
 
     ratio = admin_ms / minimal_ms
+    page_ratio = admin_ms / table_ms
     print(f"changelist ({rows} rows, {admin_bytes // 1024} KiB): {admin_ms:7.1f} ms median of {args.runs}, "
           f"{admin_queries} queries")  # fmt: skip
     print(f"minimal view (1 indexed query):  {minimal_ms:7.1f} ms median of {args.runs}, {minimal_queries} queries")
-    print(f"ratio: {ratio:.2f}x")
-    print(f"for scale, 100 rows in a plain template: {table_ms:.1f} ms, {table_queries} queries")
-    ok = admin_ms < 300 and ratio <= 3
-    print(f"targets (< 300 ms, within 3x): {'met' if ok else 'MISSED'}")
-    sys.exit(0 if ok else 1)
+    print(f"plain page (signed in, 1 indexed query, the 100 rows in a plain template): {table_ms:.1f} ms, "
+          f"{table_queries} queries")  # fmt: skip
+    print(f"ratio to the minimal view: {ratio:.2f}x; to the plain page: {page_ratio:.2f}x")
+    targets = {"< 300 ms": admin_ms < 300, "within 3x the minimal view": ratio <= 3}
+    print("targets: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in targets.items()))
+    sys.exit(0 if all(targets.values()) else 1)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -358,6 +359,11 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
                 inline.show_personal_data = obj is not None and serves_case_area(request.user, obj)
         return inlines
 
+    def changelist_view(self, request, extra_context=None):
+        # "Dispute cases", not Django's "Select dispute case to change": it is the worker's queue.
+        title = capfirst(self.model._meta.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "POST":
             # Nothing is edited in place (all fields are read-only): never save the whole row,
@@ -385,6 +391,7 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
                 show_save_and_continue=False,
                 show_save_and_add_another=False,
                 show_delete=False,
+                title=capfirst(self.model._meta.verbose_name),  # nothing is changed in place
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

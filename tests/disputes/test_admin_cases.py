@@ -48,6 +48,12 @@ class CaseChangelistTests:
         assert response.status_code == 200
         assert listed_numbers(response) == {mia_case.number}
 
+    def test_it_is_titled_as_the_queue_of_cases_not_a_choice_to_change(self, client, mia, mia_case):
+        client.force_login(mia)
+        html = client.get(CHANGELIST).content.decode()
+        assert "<h1>纠纷案件</h1>" in html
+        assert "<h1>纠纷案件</h1>" in client.get(change_url(mia_case)).content.decode()
+
     def test_it_masks_the_applicants_phone(self, client, mia, mia_case):
         client.force_login(mia)
         html = client.get(CHANGELIST).content.decode()

@@ -122,6 +122,7 @@ def main() -> None:
     case = Case.objects.filter(status=Case.Status.IN_MEDIATION).order_by("-pk").first()
     pages = [
         ("dashboard (district, this year)", "/dashboard/?period=year"),
+        ("admin case list (all, 100 rows)", "/admin/disputes/case/"),
         ("admin case list (overdue, 100 rows)", "/admin/disputes/case/?deadline=overdue"),
         ("case page (admin change)", f"/admin/disputes/case/{case.pk}/change/"),
         ("period report (district, this year)", "/dashboard/report/?period=year"),

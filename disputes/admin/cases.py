@@ -24,6 +24,7 @@ from accounts.validators import mask_id_number, mask_phone, normalise_phone
 from disputes import admin_forms
 from disputes.admin.case_filters import AreaFilter, AssignmentFilter, DeadlineFilter
 from disputes.admin.case_steps import CaseStepViews
+from disputes.admin.paging import CappedPaginator
 from disputes.admin.sessions import scan_link_html
 from disputes.models import Case, CaseEvent, Evidence, MediationSession, Party, PersonalDataView
 
@@ -182,6 +183,7 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
     list_select_related = ["category", "area", "estate", "mediator"]
     ordering = ["-submitted_at", "-pk"]
     list_per_page = 100
+    paginator = CappedPaginator  # counts up to 10,000 cases, not all of them
     show_full_result_count = False
     view_on_site = False  # the public case page is for the parties
     actions = ["accept_with_suggested_mediator", "acknowledge_cases", "reassign_cases"]

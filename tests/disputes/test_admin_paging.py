@@ -33,7 +33,7 @@ class CappedCountTests:
         assert cl.paginator.num_pages == 2  # the pages of the first 3 cases, newest first
         assert [c.pk for c in cl.result_list] == [c.pk for c in reversed(five_cases)][:2]
         assert [c.pk for c in cl.paginator.page(2)] == [five_cases[2].pk]
-        assert "超过 3 件纠纷案件，请用右侧的过滤器或搜索缩小范围。" in html
+        assert "超过 3 件纠纷案件，请用过滤器或搜索缩小范围。" in html
         assert "超过 3 条结果" in html
         assert 'class="question' not in html  # no "select all 3": there are more
         count_sql = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]

@@ -131,7 +131,14 @@ def case_list_url(scope: Scope, *, area_id: int | None = None, **params) -> str:
     if area:
         query["area"] = area
     query.update({key: value for key, value in params.items() if value is not None})
-    return f"{_changelist_url(get_script_prefix())}?{urlencode(query)}"
+    return f"{_changelist_url(get_script_prefix())}?{'&'.join(_query_pair(k, str(v)) for k, v in query.items())}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _query_pair(key: str, value: str) -> str:
+    # The same few hundred pairs (period bounds, areas, categories) make up every link: encode
+    # each once, not per link (urlencode was a tenth of the dashboard's time).
+    return urlencode({key: value})
 
 
 @functools.lru_cache(maxsize=8)

@@ -21,9 +21,21 @@ class AreaFilter(admin.SimpleListFilter):
     parameter_name = "area"
 
     def lookups(self, request, model_admin):
-        areas = list(area_list_for_user(request.user).only("pk", "name", "path"))
+        """A drill-down, not the whole tree (a district has hundreds of grids): the areas above the
+        chosen one, the chosen one and its children; with none chosen, the user's own areas (the
+        tops of their subtrees) and their children."""
+        areas = list(area_list_for_user(request.user).only("pk", "name", "path"))  # in path order
+        paths = {a.path for a in areas}
+        chosen = next((a for a in areas if str(a.pk) == self.value()), None)
+        if chosen is not None:
+            opened = [chosen]
+            shown = {p for p in _ancestor_paths(chosen.path) if p in paths} | {chosen.path}
+        else:
+            opened = [a for a in areas if not any(p in paths for p in _ancestor_paths(a.path))]
+            shown = {a.path for a in opened}
+        shown |= {a.path for a in areas for o in opened if a.depth == o.depth + 1 and a.path.startswith(o.path)}
         top = min((a.depth for a in areas), default=1)
-        return [(str(a.pk), "\u3000" * (a.depth - top) + a.name) for a in areas]
+        return [(str(a.pk), "\u3000" * (a.depth - top) + a.name) for a in areas if a.path in shown]
 
     def queryset(self, request, queryset):
         if not (self.value() or "").isdigit():
@@ -33,6 +45,12 @@ class AreaFilter(admin.SimpleListFilter):
         if area is None:
             return queryset.none()
         return queryset.filter(area__path__startswith=area.path)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """ "/1/4/9/" -> ["/1/", "/1/4/"] (Area.path is the chain of ids from the root)."""
+    ids = path.strip("/").split("/")
+    return [f"/{'/'.join(ids[:n])}/" for n in range(1, len(ids))]
 
 
 class AssignmentFilter(admin.SimpleListFilter):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import User
+from disputes.admin.case_filters import AreaFilter
 from disputes.models import Case, CaseEvent, PersonalDataView
 from tests.factories import make_case, make_estate, make_user
 
@@ -106,6 +107,18 @@ class CaseChangelistTests:
         assert listed_numbers(client.get(CHANGELIST, {"area": areas["C1"].pk})) == {mia_case.number}
         # Community 2 is outside Sue's subdistrict: filtering by it shows nothing, not Otto's case.
         assert listed_numbers(client.get(CHANGELIST, {"area": areas["C2"].pk})) == set()
+
+    def test_the_area_filter_drills_down_instead_of_listing_the_whole_tree(self, client, sam, areas):
+        client.force_login(sam)
+
+        def offered(query):
+            specs = client.get(CHANGELIST, query).context["cl"].filter_specs
+            spec = next(f for f in specs if isinstance(f, AreaFilter))
+            return [label.strip("\u3000") for _value, label in spec.lookup_choices]
+
+        assert offered({}) == ["District", "Sub 1", "Sub 2"]
+        assert offered({"area": areas["S1"].pk}) == ["District", "Sub 1", "Community 1"]
+        assert offered({"area": areas["C1"].pk}) == ["District", "Sub 1", "Community 1", "Grid 1"]
 
     def test_it_runs_the_same_number_of_queries_for_10_and_100_rows(self, client, sam, mia, alice, bob, areas):
         estate = make_estate(areas["C1"], grid=areas["G1"])

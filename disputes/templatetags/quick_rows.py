@@ -1,7 +1,7 @@
 """{% quick_result_list cl %}: Django's result_list with the rows of disputes/admin/quick_rows.py."""
 
 from django import template
-from django.contrib.admin.templatetags.admin_list import result_headers, result_list
+from django.contrib.admin.templatetags.admin_list import ResultList, result_headers, result_list
 
 from disputes.admin.quick_rows import quick_rows, quick_rows_supported
 
@@ -19,5 +19,6 @@ def quick_result_list(cl) -> dict:
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
         # One item per row: the template's inner loop then runs once per row, not per cell.
-        "results": [[row] for row in quick_rows(cl)],
+        # ResultList: the template asks each row for its list_editable form (none here).
+        "results": [ResultList(None, [row]) for row in quick_rows(cl)],
     }

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from config.celery import app as celery_app
 from config.embedded_redis import BASE_DIR, die_with_parent, stop_process_group
@@ -257,4 +257,14 @@ def browser_page(transactional_db, live_server, monkeypatch) -> Iterator[Browser
         try:
             yield BrowserPages(browser, live_server.url)
         finally:
-            browser.close()
+            try:
+                browser.close()
+            finally:
+                # While Playwright marks its loop as running in this thread, Django's connection
+                # handler (an asgiref Local, thread_critical) keeps this thread's connections in a
+                # separate context-local slot: the ORM calls of the test and of the fixtures set up
+                # after this one get connections of their own there. Once the loop is gone, nothing
+                # sees that slot again (the transactional teardown and pytest-django close only the
+                # plain thread-local ones), so on PostgreSQL such a connection stayed open to the end
+                # and the test database could not be dropped. Close them here, with the loop still set.
+                connections.close_all()

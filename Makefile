@@ -33,6 +33,7 @@ setup: $(VENV)/.installed .env
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py seed_bulk --cases 600 --if-empty
+	$(PY) manage.py seed_demo_cases
 
 run: setup
 	$(PY) -m config.run

@@ -26,7 +26,6 @@ Sending is claim-then-send (STYLE §5), in batches:
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, timedelta
@@ -41,6 +40,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from disputes import broker
 from disputes.models import Case, CaseEvent, InboxMessage, Reminder
 
 logger = logging.getLogger(__name__)
@@ -130,32 +130,18 @@ def _enqueue_on_commit(reminder_id: int) -> None:
     transaction.on_commit(_Publish(reminder_id))
 
 
-# After a failed publish, skip the broker for this long: while Redis is down or hangs, requests
-# don't each wait for the socket timeout. The rows wait for the dispatch.
-BROKER_BACKOFF_SECONDS = 10.0
-_broker_down_until = 0.0
-
-
 def enqueue_send(reminder_ids: Iterable[int] | int, *, countdown: float | None = None) -> bool:
     """Publish send messages (in batches) for rows and note when; a broker failure is logged,
-    not raised: the rows stay pending and the periodic dispatch sends them. Call it after commit."""
-    global _broker_down_until
+    not raised (disputes.broker): the rows stay pending and the periodic dispatch sends them.
+    Call it after commit."""
     from disputes.tasks import reminders_send_task
 
     ids = [reminder_ids] if isinstance(reminder_ids, int) else list(reminder_ids)
-    if not ids:
-        return True
-    if time.monotonic() < _broker_down_until:
-        logger.info("broker marked down, %d reminder(s) left for the dispatch", len(ids))
-        return False
     size = max(settings.REMINDER_BATCH_SIZE, 1)
     for start in range(0, len(ids), size):
         batch = ids[start : start + size]
-        try:
-            reminders_send_task.apply_async(args=[batch], retry=False, countdown=countdown)
-        except Exception as exc:  # kombu raises several types for a broker that is down or hangs
-            _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-            logger.warning("broker unavailable, %d reminder(s) left for the dispatch: %s", len(ids) - start, exc)
+        what = f"{len(ids) - start} reminder(s)"
+        if not broker.publish(reminders_send_task, args=[batch], what=what, countdown=countdown):
             return False
         Reminder.objects.filter(pk__in=batch, state=Reminder.State.PENDING).update(queued_at=timezone.now())
     return True

@@ -23,7 +23,7 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from disputes import notifications
+from disputes import broker
 from disputes.models import Case, Category, InboxMessage, Reminder
 from disputes.services.reminders import reminders_dispatch_due, reminders_scan
 from tests.conftest import _test_database_url
@@ -79,8 +79,8 @@ def test_every_reminder_is_sent_once_through_worker_kills_and_redis_restarts(
     make_overdue_cases(REMINDERS, areas["G1"], mia)
     redis_server = PrivateRedis(tmp_path / "redis")
     redis_server.start()
-    monkeypatch.setattr(notifications, "BROKER_BACKOFF_SECONDS", 0.5)
-    monkeypatch.setattr(notifications, "_broker_down_until", 0.0)
+    monkeypatch.setattr(broker, "BROKER_BACKOFF_SECONDS", 0.5)
+    monkeypatch.setattr(broker, "_broker_down_until", 0.0)
     worker = Worker(
         broker_url=redis_server.url,
         database_url=_test_database_url(),

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import exports
+from disputes import broker, exports
 from disputes.dashboard import period_from, scope_for
 from disputes.models import LedgerExport
 
@@ -56,12 +56,7 @@ def ledger_export_enqueue(export_id: int) -> bool:
     """Publish the job once, quickly; a broker failure is logged, not raised (call after commit)."""
     from disputes.tasks import ledger_export_task
 
-    try:
-        ledger_export_task.apply_async(args=[export_id], retry=False)
-    except Exception as exc:  # kombu raises several types for a broker that is down or hangs
-        logger.warning("broker unavailable, ledger export %s left for the dispatch: %s", export_id, exc)
-        return False
-    return True
+    return broker.publish(ledger_export_task, args=[export_id], what=f"ledger export {export_id}")
 
 
 def ledger_export_run(export_id: int) -> bool:
@@ -75,7 +70,15 @@ def ledger_export_run(export_id: int) -> bool:
     user = export.requested_by
     try:
         with translation.override(user.language or settings.LANGUAGE_CODE):
-            cases = _cases(user, export.params)
+            params = export.params
+            period = period_from("custom", start=_date(params.get("from")), end=_date(params.get("to")))
+            cases = ledger_cases(
+                user,
+                period=period,
+                area=params.get("area"),
+                status=params.get("status", ""),
+                category=params.get("category", ""),
+            )
             total = cases.count()
             LedgerExport.objects.filter(pk=export_id).update(rows_total=total)
 
@@ -122,15 +125,16 @@ def ledger_exports_dispatch(*, now=None) -> dict[str, int]:
     return {"exports_published": published, "exports_stuck": stuck}
 
 
-def _cases(user: User, params: dict):
-    period = period_from("custom", start=_date(params.get("from")), end=_date(params.get("to")))
-    scope = scope_for(user, params.get("area"))
+def ledger_cases(user: User, *, period, area=None, status: str = "", category: str = ""):
+    """The cases of a ledger: the dashboard's filters, within the user's scope (PermissionDenied
+    for an area outside it). The CSV view and the XLSX job both read them here."""
+    scope = scope_for(user, area)
     return exports.ledger_queryset(
         area_ids=scope.area_ids,
         start_at=period.start_at,
         end_before=period.end_before,
-        status=params.get("status", ""),
-        category=params.get("category", ""),
+        status=status,
+        category=category,
     )
 
 

@@ -121,17 +121,14 @@ def supervision_order(request, number: str):
 
 
 @login_required
-def ledger_export(request, fmt: str):
+def ledger_export(request):
     """The CSV ledger, streamed. The XLSX ledger is a job: see ledger_export_request."""
     _require_supervisor(request)
-    if fmt != "csv":
-        raise Http404
     period = _period(request)
-    scope = dash.scope_for(request.user, request.GET.get("area"))
-    cases = exports.ledger_queryset(
-        area_ids=scope.area_ids,
-        start_at=period.start_at,
-        end_before=period.end_before,
+    cases = ledger_exports.ledger_cases(
+        request.user,
+        period=period,
+        area=request.GET.get("area"),
         status=request.GET.get("status", ""),
         category=request.GET.get("category", ""),
     )

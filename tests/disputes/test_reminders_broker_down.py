@@ -9,7 +9,7 @@ import time
 import pytest
 
 from config.celery import app as celery_app
-from disputes import notifications
+from disputes import broker
 from disputes.models import Case, Category, Reminder
 from disputes.services.reminders import reminders_dispatch_due
 from tests.conftest import _test_database_url
@@ -21,12 +21,12 @@ from tests.private_redis import PrivateRedis, Worker, app_broker, free_port
 @pytest.fixture
 def fresh_breaker():
     """The broker breaker closed, and tasks published (not eager) as in production."""
-    notifications._broker_down_until = 0.0
+    broker._broker_down_until = 0.0
     eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
     celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
     yield
     celery_app.conf.CELERY_TASK_ALWAYS_EAGER = eager
-    notifications._broker_down_until = 0.0
+    broker._broker_down_until = 0.0
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ class BrokerDownTests:
 
                 private.start()
                 worker.start()
-                notifications._broker_down_until = 0.0  # the next minute's dispatch
+                broker._broker_down_until = 0.0  # the next minute's dispatch
                 assert reminders_dispatch_due()["published"] >= 1
                 deadline = time.monotonic() + 30
                 while bobs_email(case).state != Reminder.State.SENT and time.monotonic() < deadline:

@@ -39,7 +39,7 @@ class Command(BaseCommand):
                 building="3号楼2单元",
             )
             services.case_accept(case=noise, actor=mediator, mediator=mediator, note="先分别听取双方意见。")
-            services.case_acknowledge(case=Case.objects.get(pk=noise.pk), actor=mediator)
+            services.case_acknowledge(case=noise, actor=mediator)
             self._file(
                 resident,
                 None,

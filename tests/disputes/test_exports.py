@@ -9,19 +9,9 @@ from openpyxl import load_workbook
 from accounts.models import User
 from disputes.exports import ledger_columns
 from disputes.models import Case
-from tests.factories import make_case, make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cases(areas, alice, bob, carol, mia, otto, sam):
-    return {
-        "c1": make_case(
-            applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=sam, mediator=mia
-        ),
-        "c2": make_case(applicant=carol, area=areas["C2"], status=Case.Status.ASSIGNED, actor=sam, mediator=otto),
-    }
 
 
 def _csv(client, **params) -> list[list[str]]:

@@ -12,7 +12,7 @@ from accounts.models import User
 from disputes.exports import ledger_columns
 from disputes.models import Case, LedgerExport
 from disputes.services import ledger_exports
-from tests.factories import make_case, make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +21,6 @@ pytestmark = pytest.mark.django_db
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-@pytest.fixture
-def cases(areas, alice, bob, carol, mia, otto, sam):
-    return {
-        "c1": make_case(
-            applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=sam, mediator=mia
-        ),
-        "c2": make_case(applicant=carol, area=areas["C2"], status=Case.Status.ASSIGNED, actor=sam, mediator=otto),
-    }
 
 
 def _request(client, capture, **params) -> LedgerExport:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-PG_NAME = "linli_bench_dash"
+PG_NAME = os.environ.get("LINLI_BENCH_PG_NAME", "linli_bench_dash")  # one per helper/branch
 SQLITE_DIR = Path("/tmp/linli-bench-dash")
 
 

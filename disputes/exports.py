@@ -189,11 +189,21 @@ def ledger_xlsx_write(cases, out, *, user: User, title: str, progress=None) -> i
     return done
 
 
-def ledger_queryset(*, area_ids: list[int], start_at=None, end_before=None, status: str = "", category: str = ""):
-    """The cases of a ledger: the areas of the scope, registered within the period."""
+# The figures a ledger can list (the dashboard's, by their one definition); "received" by default.
+LEDGER_FIGURES = ("received", "accepted", "resolved", "closed", "overdue", "due_soon", "legacy", "suspended")
+
+
+def ledger_queryset(
+    *, area_ids: list[int], period=None, figure: str = "", status: str = "", category: str = "", now=None
+):
+    """The cases of a ledger: the areas of the scope and the cases of one figure (registered
+    within the period unless another figure is named), by disputes.dashboard.figure_q."""
+    from disputes.dashboard import figure_q
+
     q = Q(area_id__in=area_ids)
-    if start_at is not None:
-        q &= Q(submitted_at__gte=start_at, submitted_at__lt=end_before)
+    figure = figure if figure in LEDGER_FIGURES else "received"
+    if period is not None:
+        q &= figure_q(figure, period, now or timezone.now())
     if status in Case.Status.values:
         q &= Q(status=status)
     if str(category).isdigit():

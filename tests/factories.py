@@ -112,3 +112,16 @@ def make_case(
             services.case_withdraw(case=case, actor=applicant)
     case.refresh_from_db()
     return case
+
+
+def backdate(case: Case, **fields) -> Case:
+    """Move a case's start times into the past (e.g. submitted_at=now - 91 days) and stamp its
+    clocks again as the lifecycle service would have (disputes.deadlines.stamps)."""
+    from disputes import deadlines
+
+    Case.objects.filter(pk=case.pk).update(**fields)
+    case.refresh_from_db()
+    stamped = deadlines.stamps(case, deadlines.policy_for(category_id=case.category_id, tier=case.tier))
+    Case.objects.filter(pk=case.pk).update(**stamped)
+    case.refresh_from_db()
+    return case

@@ -261,6 +261,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "disputes.tasks.ledger_exports_dispatch_task",
         "schedule": 60.0,
     },
+    "clocks-restamp-dispatch": {
+        "task": "disputes.tasks.clocks_restamp_dispatch_task",
+        "schedule": 60.0,
+    },
     # Nightly, in TIME_ZONE (CELERY_TIMEZONE): a quiet hour for deleting files.
     "housekeeping": {
         "task": "disputes.tasks.housekeeping_run_task",

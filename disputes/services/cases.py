@@ -2,17 +2,19 @@
 `Case.status`, and every change of a case goes through `_case_write`, which refuses when another
 request changed the case first and records an append-only event."""
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import deadlines, notifications, stats
+from disputes import deadlines, stats
 from disputes.models import CASE_TRANSITIONS, Case, CaseEvent, CaseNumberCounter, Evidence, Party
+from disputes.services.reminders import event_notify
 
 
 class CaseError(Exception):
@@ -62,16 +64,36 @@ def case_transition(
     changes: dict | None = None,
     data: dict | None = None,
 ) -> CaseEvent:
-    """Move a case to status `to`: check the move is allowed, start the clocks of the new
-    status, write the change only if nobody changed the case since it was loaded, record the
-    event and notify the people concerned (after commit)."""
+    """Move a case to status `to`: check the move is allowed, stamp the clocks the policy in
+    force gives the new status, write the change only if nobody changed the case since it was
+    loaded, record the event and notify the people concerned (after commit)."""
     if to not in CASE_TRANSITIONS.get(case.status, ()):
         raise InvalidTransition(case.status, to)
     now = timezone.now()
-    policy = deadlines.policy_for(category_id=case.category_id, tier=(changes or {}).get("tier", case.tier))
-    fields = {"status": to, "status_changed_at": now, **(changes or {})}
-    fields.update(deadlines.clocks_for(case=case, to=to, now=now, policy=policy))
+    S = Case.Status
+    fields = {"status": to, "status_changed_at": now}
+    if to == S.ASSIGNED and case.resolve_started_at is None:
+        fields["resolve_started_at"] = now  # accepted: the resolution clock starts
+    elif to == S.IN_MEDIATION and case.status in (S.RESOLVED, S.CLOSED):
+        # Reopened: a fresh resolution clock (and its one extension).
+        fields.update(resolve_started_at=now, extended=False, follow_up_due_at=None)
+    if case.suspended_at is not None:
+        fields.update(_resume_fields(case, now))  # a status change ends a suspension
+    fields.update(changes or {})
+    fields.update(_stamps(case, fields))
     return _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
+
+
+def _stamps(case: Case, fields: dict) -> dict:
+    """The clocks (disputes.deadlines.stamps) of the case as `fields` will leave it."""
+    after = copy.copy(case)
+    for name, value in fields.items():
+        if isinstance(value, models.Model) or (value is None and name in ("mediator", "category", "area")):
+            setattr(after, f"{name}_id", getattr(value, "pk", None))
+        else:
+            setattr(after, name, value)
+    policy = deadlines.policy_for(category_id=after.category_id, tier=after.tier)
+    return deadlines.stamps(after, policy)
 
 
 @transaction.atomic
@@ -103,7 +125,7 @@ def _case_write(
         is_public=is_public,
         data=data or {},
     )
-    notifications.event_notify(event=event)
+    event_notify(event=event)
     return event
 
 
@@ -181,7 +203,7 @@ def case_submit(
         status_changed_at=now,
         last_activity_at=now,
     )
-    for name, value in deadlines.clocks_for(case=case, to=Case.Status.SUBMITTED, now=now, policy=policy).items():
+    for name, value in deadlines.stamps(case, policy).items():
         setattr(case, name, value)
     case.number = _next_case_number(now)
     try:
@@ -213,7 +235,7 @@ def case_submit(
     event = CaseEvent.objects.create(
         case=case, kind=CaseEvent.Kind.SUBMITTED, actor=filed_by, created_at=now, new_status=case.status
     )
-    notifications.event_notify(event=event)
+    event_notify(event=event)
     return case, True
 
 
@@ -321,14 +343,9 @@ def case_extend(*, case: Case, actor: User, consent_note: str) -> CaseEvent:
         raise CaseError(_("The deadline of this case has already been extended once."))
     if not consent_note.strip():
         raise CaseError(_("Record how both parties consented to the extension."))
-    policy = deadlines.policy_for(category_id=case.category_id, tier=case.tier)
-    resolve_due_at = (case.resolve_due_at or timezone.now()) + deadlines.timedelta(days=policy.extension_days)
-    clocks = {**deadlines._clock_values(case), "resolve_due_at": resolve_due_at}
-    fields = {
-        "resolve_due_at": resolve_due_at,
-        "extended": True,
-        "next_due_at": deadlines.next_due(case.status, clocks),
-    }
+    fields = {"extended": True}
+    fields.update(_stamps(case, fields))
+    resolve_due_at = fields["resolve_due_at"]
     return _case_write(
         case=case,
         fields=fields,
@@ -410,6 +427,69 @@ def case_withdraw(*, case: Case, actor: User, reason: str = "") -> CaseEvent:
         note=reason,
         changes={"outcome": Case.Outcome.WITHDRAWN, "closed_at": timezone.now()},
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Suspension (DESIGN §4): the clocks stop, and resuming adds the suspended time to them.
+
+
+def case_can_suspend(case: Case) -> bool:
+    """Whether the "suspend" step is open now (the workbench and the admin ask this)."""
+    return case.status in Case.SUSPENDABLE_STATUSES and case.suspended_at is None
+
+
+def case_can_resume(case: Case) -> bool:
+    return case.suspended_at is not None and case.status in Case.RUNNING_STATUSES
+
+
+def case_suspend(*, case: Case, actor: User, reason: str) -> CaseEvent:
+    """Stop the clocks of a case in mediation (awaiting an appraisal, a party in hospital): its
+    deadlines are neither due soon nor overdue nor legacy while suspended (grey badge)."""
+    if not case_can_suspend(case):
+        raise CaseError(_("Only a case in mediation that is not already suspended can be suspended."))
+    if not reason.strip():
+        raise CaseError(_("Say why the case is suspended."))
+    now = timezone.now()
+    return _case_write(
+        case=case,
+        fields={"suspended_at": now},
+        actor=actor,
+        kind=CaseEvent.Kind.SUSPENDED,
+        note=reason,
+        is_public=True,
+        data={"suspended_at": now.isoformat()},
+    )
+
+
+def case_resume(*, case: Case, actor: User, note: str = "") -> CaseEvent:
+    """Restart the clocks: every deadline and the legacy date move on by the time suspended."""
+    if not case_can_resume(case):
+        raise CaseError(_("The case is not suspended."))
+    now = timezone.now()
+    fields = _resume_fields(case, now)
+    fields.update(_stamps(case, fields))
+    days = (now - case.suspended_at).days
+    return _case_write(
+        case=case,
+        fields=fields,
+        actor=actor,
+        kind=CaseEvent.Kind.RESUMED,
+        note=note,
+        is_public=True,
+        data={
+            "suspended_days": days,
+            "next_due_at": fields["next_due_at"].isoformat() if fields["next_due_at"] else "",
+        },
+    )
+
+
+def _resume_fields(case: Case, now: datetime) -> dict:
+    paused = now - case.suspended_at
+    return {
+        "suspended_at": None,
+        "suspended_total": case.suspended_total + paused,
+        "resolve_started_at": case.resolve_started_at + paused if case.resolve_started_at else None,
+    }
 
 
 def case_reopen(*, case: Case, actor: User, reason: str) -> CaseEvent:

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 REQUEUE_AFTER = timedelta(minutes=1)
 # A running row older than this lost its worker (the task's hard time limit is shorter).
 STUCK_AFTER = timedelta(hours=2)
-PARAMS = ("period", "from", "to", "area", "status", "category")
+PARAMS = ("period", "from", "to", "area", "status", "category", "figure")
 
 
 def ledger_export_request(user: User, params: dict) -> LedgerExport:
@@ -45,6 +45,7 @@ def ledger_export_request(user: User, params: dict) -> LedgerExport:
             "area": scope.area.pk if scope.area else "",
             "status": str(params.get("status", "")),
             "category": str(params.get("category", "")),
+            "figure": str(params.get("figure", "")),
         },
     )
     pk = export.pk
@@ -78,6 +79,7 @@ def ledger_export_run(export_id: int) -> bool:
                 area=params.get("area"),
                 status=params.get("status", ""),
                 category=params.get("category", ""),
+                figure=params.get("figure", ""),
             )
             total = cases.count()
             LedgerExport.objects.filter(pk=export_id).update(rows_total=total)
@@ -125,14 +127,14 @@ def ledger_exports_dispatch(*, now=None) -> dict[str, int]:
     return {"exports_published": published, "exports_stuck": stuck}
 
 
-def ledger_cases(user: User, *, period, area=None, status: str = "", category: str = ""):
+def ledger_cases(user: User, *, period, area=None, status: str = "", category: str = "", figure: str = ""):
     """The cases of a ledger: the dashboard's filters, within the user's scope (PermissionDenied
     for an area outside it). The CSV view and the XLSX job both read them here."""
     scope = scope_for(user, area)
     return exports.ledger_queryset(
         area_ids=scope.area_ids,
-        start_at=period.start_at,
-        end_before=period.end_before,
+        period=period,
+        figure=figure,
         status=status,
         category=category,
     )

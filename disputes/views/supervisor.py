@@ -73,7 +73,7 @@ def dashboard(request):
             "periods": dash.PERIODS,
             "charts": dash.charts_for(board),
             "query": _filter_query(request, period, board.scope),
-            "definitions": dash.DEFINITIONS,
+            "definitions": board.definitions,
             **_headers(),
         },
     )
@@ -131,6 +131,7 @@ def ledger_export(request):
         area=request.GET.get("area"),
         status=request.GET.get("status", ""),
         category=request.GET.get("category", ""),
+        figure=request.GET.get("figure", ""),
     )
     name = f"ledger-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     response = StreamingHttpResponse(exports.ledger_csv(cases, user=request.user), content_type="text/csv")
@@ -184,7 +185,7 @@ def period_report(request):
             "period": period,
             "periods": dash.PERIODS,
             "query": _filter_query(request, period, report.scope),
-            "definitions": dash.DEFINITIONS,
+            "definitions": report.definitions,
             **_headers(),
         },
     )

@@ -68,6 +68,14 @@ class TerminateForm(CaseStepForm):
     note = _text(_("Why mediation ends"), required=False)
 
 
+class SuspendForm(CaseStepForm):
+    reason = _text(_("Why the clocks stop (for example, awaiting an appraisal, a party in hospital)"))
+
+
+class ResumeForm(CaseStepForm):
+    note = _text(_("Note"), required=False)
+
+
 class ReopenForm(CaseStepForm):
     reason = _text(_("Reason for reopening"))
 

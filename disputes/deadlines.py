@@ -64,11 +64,13 @@ class PolicyBook:
         some categories or tiers differ from the general value."""
         general = getattr(self.get(category_id=None, tier=None), name)
         exceptions = [
-            f"{row}: {getattr(row, name)}"
+            _("%(policy)s: %(days)s") % {"policy": row, "days": getattr(row, name)}
             for row in sorted(self.rows, key=lambda r: (r.category_id or 0, r.tier or 0))
             if (row.category_id or row.tier) and getattr(row, name) != general
         ]
-        return f"{general} ({_('; ').join(exceptions)})" if exceptions else str(general)
+        if not exceptions:
+            return str(general)
+        return _("%(general)s (%(exceptions)s)") % {"general": general, "exceptions": _("; ").join(exceptions)}
 
 
 def policy_for(*, category_id: int | None, tier: int | None) -> Policy:
@@ -77,6 +79,13 @@ def policy_for(*, category_id: int | None, tier: int | None) -> Policy:
         Q(category_id=category_id) | Q(category__isnull=True), Q(tier=tier) | Q(tier__isnull=True)
     )
     return PolicyBook(list(rows)).get(category_id=category_id, tier=tier)
+
+
+def confirmation_window_ends(*, effective_at: datetime, policy: Policy) -> datetime:
+    """The end of the window to apply for judicial confirmation (人民调解法 Art. 33): the days of
+    the policy from the day the agreement took effect. Stored on the agreement
+    (Agreement.confirmation_window_ends_at), which the page, the admin and the reminder read."""
+    return effective_at + policy.confirmation_days * DAY
 
 
 # The case fields `stamps` writes.

@@ -1,7 +1,7 @@
 """Closure (DESIGN §6): the mediation agreement and its signatures, judicial confirmation, the
 closing outcome (through the lifecycle service) and follow-up visits and ratings."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
@@ -155,7 +155,7 @@ def _agreement_take_effect(*, agreement: Agreement, actor: User) -> None:
     if agreement.kind == Agreement.Kind.WRITTEN:
         # Art. 33: the parties may apply for judicial confirmation within 30 days of effect.
         policy = deadlines.policy_for(category_id=agreement.case.category_id, tier=agreement.case.tier)
-        agreement.confirmation_window_ends_at = now + timedelta(days=policy.confirmation_days)
+        agreement.confirmation_window_ends_at = deadlines.confirmation_window_ends(effective_at=now, policy=policy)
         fields.append("confirmation_window_ends_at")
     agreement.save(update_fields=fields)
     case = agreement.case

@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from disputes import selectors
 from disputes.models import Agreement, AgreementSignature, Case, CaseEvent, Category, DeadlinePolicy
 from disputes.services import closure as svc
 from disputes.services.cases import CaseError
@@ -132,18 +131,27 @@ class JudicialConfirmationTests:
             svc.agreement_update(agreement=agreement, actor=mia, confirmation_wanted=True)
         assert Agreement.objects.get(pk=agreement.pk).confirmation_wanted is False
 
-    def test_the_reminder_hook_lists_open_windows_from_day_twenty(self, agreement, mia):
+    def test_the_reminder_runs_from_the_window_end_the_agreement_holds(self, agreement, mia):
+        from disputes.models import Reminder
+        from disputes.services.reminders import reminders_scan, reminders_send
+
         svc.agreement_update(agreement=agreement, actor=mia, confirmation_wanted=True)
         _sign_all(agreement, mia)
         agreement.refresh_from_db()
-        start = agreement.effective_at
-        assert list(selectors.confirmation_window_due(start + timedelta(days=19))) == []
-        assert list(selectors.confirmation_window_due(start + timedelta(days=21))) == [agreement]
-        assert list(selectors.confirmation_window_due(start + timedelta(days=31))) == []
+        ends = agreement.confirmation_window_ends_at
+        assert ends == agreement.effective_at + timedelta(days=30)
+
+        def found(at) -> bool:
+            reminders_scan(now=at)
+            return Reminder.objects.filter(rule="confirmation_window").exists()
+
+        assert not found(ends - timedelta(days=11))
+        assert found(ends - timedelta(days=10) + timedelta(hours=1))  # ten days before the end
+        ids = list(Reminder.objects.filter(rule="confirmation_window").values_list("pk", flat=True))
         svc.agreement_update(
             agreement=agreement, actor=mia, confirmation_applied_at=timezone.localdate(), court="District court"
         )
-        assert list(selectors.confirmation_window_due(start + timedelta(days=21))) == []
+        assert reminders_send(reminder_ids=ids)["cancelled"] == len(ids)  # applied meanwhile: not sent
 
 
 class AgreementAdminTests:

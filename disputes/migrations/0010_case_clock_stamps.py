@@ -18,7 +18,8 @@ def stamp_existing_cases(apps, schema_editor):
     90 days legacy); when policies exist, a re-stamping job is queued for the beat to run
     (disputes.services.clocks), so every open case gets the instants of its own policy."""
     Case = apps.get_model("disputes", "Case")
-    Case.objects.filter(accepted_at__isnull=False).update(resolve_started_at=F("accepted_at"))
+    # Only a case in mediation reads its resolution clock's start: a few percent of the table.
+    Case.objects.filter(status__in=["assigned", "in_mediation"]).update(resolve_started_at=F("accepted_at"))
     Case.objects.filter(status__in=RUNNING, next_due_at__isnull=False).update(
         due_soon_at=F("next_due_at") - timedelta(days=3)
     )

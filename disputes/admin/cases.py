@@ -220,6 +220,10 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
                     "resolve_due_at",
                     "follow_up_due_at",
                     "extended",
+                    "due_soon_at",
+                    "legacy_at",
+                    "suspended_at",
+                    "suspended_total",
                 ]
             },
         ),

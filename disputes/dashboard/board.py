@@ -23,7 +23,7 @@ from disputes.dashboard.figures import (
     trends_for,
 )
 from disputes.dashboard.scope import STOCK_PARAMS, Period, Scope, case_list_url, flow_params, month_after, scope_for
-from disputes.deadlines import PolicyBook
+from disputes.deadlines import CLOCK_FIGURES, PolicyBook
 from disputes.models import Category
 
 
@@ -68,6 +68,7 @@ class Dashboard:
                 "value": self.flows.totals[k],
                 "definition": self.definitions[k],
                 "url": case_list_url(self.scope, **flow_params(k, self.period)),
+                "in_ledger": True,  # the ledger of the figure lists the same cases (exports.LEDGER_FIGURES)
             }
             for k in TREND_MEASURES
         ]
@@ -80,6 +81,7 @@ class Dashboard:
                 "value": self.stock.totals[k],
                 "definition": self.definitions[k],
                 "url": case_list_url(self.scope, **STOCK_PARAMS[k]),
+                "in_ledger": k in CLOCK_FIGURES,
             }
             for k in STOCK_NAMES
         ]

@@ -11,6 +11,7 @@ import logging
 import tempfile
 from datetime import date, timedelta
 
+from celery import signature
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -53,11 +54,13 @@ def ledger_export_request(user: User, params: dict) -> LedgerExport:
     return export
 
 
+# Published by name: the tasks module imports this one, not the other way round.
+EXPORT_TASK = signature("disputes.tasks.ledger_export_task")
+
+
 def ledger_export_enqueue(export_id: int) -> bool:
     """Publish the job once, quickly; a broker failure is logged, not raised (call after commit)."""
-    from disputes.tasks import ledger_export_task
-
-    return broker.publish(ledger_export_task, args=[export_id], what=f"ledger export {export_id}")
+    return broker.publish(EXPORT_TASK, args=[export_id], what=f"ledger export {export_id}")
 
 
 def ledger_export_run(export_id: int) -> bool:

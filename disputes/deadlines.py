@@ -145,22 +145,21 @@ def next_due(status: str, clocks: dict) -> datetime | None:
 CLOCK_FIGURES = ("overdue", "due_soon", "legacy", "suspended")
 
 
-def clock_q(name: str, now: datetime, prefix: str = "") -> Q:
+def clock_q(name: str, now: datetime, *, among_running: bool = False) -> Q:
     """The cases of a clock figure now, from the stamped columns: one definition for the admin
     filter, the dashboard figure and its list, the ledger and the reminder scan. A suspended case
-    counts as suspended only (its clocks stopped)."""
-
-    def q(**lookups) -> Q:
-        return Q(**{f"{prefix}{k}": v for k, v in lookups.items()})
-
-    running = q(status__in=Case.RUNNING_STATUSES)
+    counts as suspended only (its clocks stopped). among_running: the rows are already limited to
+    Case.RUNNING_STATUSES (the dashboard's stock query), so the status tests are left out."""
+    running = Q() if among_running else Q(status__in=Case.RUNNING_STATUSES)
     if name == "suspended":
-        return running & q(suspended_at__isnull=False)
-    running &= q(suspended_at__isnull=True)
+        return running & Q(suspended_at__isnull=False)
+    running &= Q(suspended_at__isnull=True)
     if name == "overdue":
-        return running & q(next_due_at__lt=now)
+        return running & Q(next_due_at__lt=now)
     if name == "due_soon":
-        return running & q(due_soon_at__lte=now, next_due_at__gte=now)
+        return running & Q(due_soon_at__lte=now, next_due_at__gte=now)
     if name == "legacy":
-        return q(status__in=Case.OPEN_STATUSES, suspended_at__isnull=True, legacy_at__lte=now)
+        # legacy_at is stamped only while the case is open (resolved cases have none).
+        opened = Q() if among_running else Q(status__in=Case.OPEN_STATUSES)
+        return opened & Q(suspended_at__isnull=True, legacy_at__lte=now)
     raise ValueError(name)

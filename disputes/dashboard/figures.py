@@ -245,11 +245,11 @@ def stock_for(scope: Scope, *, now: datetime | None = None) -> Stock:
         .values("area_id", "mediator_id", "mediator__full_name", "mediator__username")
         .annotate(
             open=Count("area_id", filter=is_open),
-            overdue=Count("area_id", filter=clock_q("overdue", now)),
-            due_soon=Count("area_id", filter=clock_q("due_soon", now)),
+            overdue=Count("area_id", filter=clock_q("overdue", now, among_running=True)),
+            due_soon=Count("area_id", filter=clock_q("due_soon", now, among_running=True)),
             unassigned=Count("area_id", filter=is_open & Q(mediator__isnull=True)),
-            legacy=Count("area_id", filter=clock_q("legacy", now)),
-            suspended=Count("area_id", filter=clock_q("suspended", now)),
+            legacy=Count("area_id", filter=clock_q("legacy", now, among_running=True)),
+            suspended=Count("area_id", filter=clock_q("suspended", now, among_running=True)),
             collective=Count("area_id", filter=is_open & Q(is_collective=True)),
         )
         .order_by()

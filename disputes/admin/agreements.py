@@ -73,7 +73,6 @@ class SignatureInline(CompactInline):
 
 @admin.register(Agreement)
 class AgreementAdmin(ScopedAdmin):
-    scope_field = "case__area"
     form = AgreementForm
     list_display = [
         "case",
@@ -232,7 +231,6 @@ class FollowUpForm(forms.ModelForm):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ScopedAdmin):
-    scope_field = "case__area"
     form = FollowUpForm
     list_display = [
         "case",

@@ -11,7 +11,6 @@ same pages show the world to its own mediator, so the markers are real.
 """
 
 import itertools
-from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -41,7 +40,7 @@ from disputes.services import closure
 from disputes.services import meetings as meeting_services
 from disputes.services.sessions import mediation_session_record
 from disputes.visibility import case_visible_to, cases_visible_to
-from tests.factories import make_case, make_estate, make_user
+from tests.factories import agreement_contents, make_case, make_estate, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -77,17 +76,15 @@ def world(settings, tmp_path, areas, alice, bob, mia, sue, sam):
     )
     mediating.refresh_from_db()
     agreement = closure.agreement_create(
-        case=mediating,
-        actor=mia,
-        facts=f"{SECRET} facts",
-        terms=f"{SECRET} terms",
-        performance_method="Cash",
-        performance_place="Community office",
-        performance_deadline=timezone.localdate() + timedelta(days=10),
+        case=mediating, actor=mia, **agreement_contents(facts=f"{SECRET} facts", terms=f"{SECRET} terms")
     )
     party = mediating.parties.first()
     closure.agreement_sign(
-        agreement=agreement, signer=AgreementSignature.Signer.PARTY, party=party, actor=mia, signed_at=timezone.now()
+        agreement=agreement,
+        signer=AgreementSignature.Signer.PARTY,
+        party=party,
+        actor=mia,
+        signed_on=timezone.localdate(),
     )
     follow_up = closure.follow_up_record(
         case=resolved, actor=mia, method=FollowUp.Method.PHONE, satisfaction="satisfied", comment=SECRET

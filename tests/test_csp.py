@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 DATA_SCRIPT_TYPES = {"application/json", "application/ld+json", "text/template"}
 # Links the walk does not follow: they change state on GET or leave the HTML pages.
 SKIP_PREFIXES = ("/i18n/", "/admin/logout/", "/accounts/logout/", "/evidence/", "/static/", "/media/")
+URL_ATTRIBUTES = ("href", "src", "action", "formaction")
 PAGES_PER_VIEW = 2  # a few instances of each view (two case pages, two filtered lists), not every row
 PAGE_LIMIT = 250
 
@@ -44,11 +45,8 @@ class InlineFinder(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         for name, value in attrs:
-            if name == "style":
-                self.found.append(f'<{tag} style="{value}">')
-            elif name.startswith("on") or name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith(
-                "javascript:"
-            ):
+            script_url = name in URL_ATTRIBUTES and (value or "").strip().lower().startswith("javascript:")
+            if name == "style" or name.startswith("on") or script_url:
                 self.found.append(f'<{tag} {name}="{value}">')
         if tag == "style":
             self.found.append("<style> element")

@@ -119,15 +119,6 @@ class TimelineInline(ReadOnlyInline):
 
 # --- The case admin --------------------------------------------------------------------------
 
-# The badge colours of the next deadline (background, text), as in the ledger (DESIGN §4).
-DEADLINE_COLOURS = {
-    "green": ("#e6f4ea", "#1e6b34"),
-    "yellow": ("#fff4cc", "#7a5b00"),
-    "red": ("#fde7e7", "#a61b1b"),
-    "grey": ("#eeeeee", "#555555"),
-    "blue": ("#e8f0fe", "#1a4d99"),
-}
-
 
 @admin.register(Case)
 class CaseAdmin(CaseStepViews, admin.ModelAdmin):
@@ -306,7 +297,6 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
     @admin.display(description=_("next deadline"), ordering="next_due_at")
     def deadline_badge(self, obj: Case) -> str:
         colour = obj.deadline_colour
-        background, text = DEADLINE_COLOURS[colour]
         # strftime, not date_format: two localised formats per row were a tenth of the list's time.
         due = timezone.localtime(obj.next_due_at) if obj.next_due_at else None
         if colour == "green":
@@ -315,13 +305,11 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
             label = gettext("Suspended")
         else:
             label = f"{due:%m-%d}" if due else "—"
+        # The colours are in static/css/linli_admin.css (the CSP blocks style attributes).
         return format_html(
-            '<span class="linli-deadline linli-deadline-{}" title="{}" style="background:{};color:{};'
-            'padding:2px 6px;border-radius:8px;white-space:nowrap">{}</span>',
+            '<span class="linli-deadline linli-deadline-{}" title="{}">{}</span>',
             colour,
             f"{due:%Y-%m-%d %H:%M}" if due else "",
-            background,
-            text,
             label,
         )
 

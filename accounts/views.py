@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from accounts import services
 from accounts.forms import ProfileForm, RegistrationForm
+from accounts.redirects import safe_next
 
 
 def register(request):
@@ -22,7 +23,7 @@ def register(request):
         )
         login(request, user, backend="accounts.backends.PhoneOrUsernameBackend")
         messages.success(request, _("Welcome! Your account is ready."))
-        return redirect(request.GET.get("next") or "home")
+        return redirect(safe_next(request, "home"))
     return render(request, "accounts/register.html", {"form": form})
 
 

@@ -50,7 +50,7 @@ class EstateAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "full_name", "masked_phone", "role", "is_active", "last_login"]
+    list_display = ["user_name", "full_name", "masked_phone", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "areas__kind"]
     search_fields = ["username", "full_name", "phone", "email"]
     filter_horizontal = ["areas", "groups", "user_permissions"]
@@ -68,6 +68,10 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"fields": ["username", "full_name", "role", "password1", "password2"]}),
     ]
+
+    @admin.display(description=_("user name"), ordering="username")
+    def user_name(self, obj: User) -> str:
+        return obj.display_username
 
     @admin.display(description=_("mobile number"), ordering="phone")
     def masked_phone(self, obj: User) -> str:

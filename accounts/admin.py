@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts import services
+from accounts import mfa, services
 from accounts.models import Area, Estate, Organisation, User
 from accounts.validators import mask_phone
 
@@ -68,6 +69,23 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"fields": ["username", "full_name", "role", "password1", "password2"]}),
     ]
+
+    actions = ["mfa_reset"]
+
+    @admin.action(description=_("Reset two-step sign-in (lost phone)"), permissions=["change"])
+    def mfa_reset(self, request, queryset):
+        users = list(queryset)
+        for user in users:
+            mfa.mfa_reset(user=user)
+        self.message_user(
+            request,
+            ngettext(
+                "Two-step sign-in was reset for %(count)d user: they set it up again at their next sign-in.",
+                "Two-step sign-in was reset for %(count)d users: they set it up again at their next sign-in.",
+                len(users),
+            )
+            % {"count": len(users)},
+        )
 
     @admin.display(description=_("user name"), ordering="username")
     def user_name(self, obj: User) -> str:

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_safe
 
+from accounts import ratelimit
 from accounts.selectors import area_scope_q
 from disputes.models import Case, Evidence, Party
 from disputes.uploads import ACCEPTED_CONTENT_TYPES
@@ -30,6 +31,7 @@ def _get_evidence_for_user(user, pk: int) -> Evidence:
 
 @require_safe
 @login_required
+@ratelimit.rate_limit(ratelimit.EVIDENCE_PER_USER)
 def evidence_download(request, pk: int) -> FileResponse:
     evidence = _get_evidence_for_user(request.user, pk)
     content_type = evidence.content_type

@@ -1,3 +1,5 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -5,7 +7,7 @@ from django.utils.translation import ngettext
 
 from accounts import mfa, services
 from accounts.models import Area, Estate, Organisation, User
-from accounts.validators import mask_phone
+from accounts.validators import MOBILE_RE, mask_phone, normalise_phone
 
 
 @admin.register(Area)
@@ -103,3 +105,36 @@ class UserAdmin(BaseUserAdmin):
         super().save_related(request, form, formsets, change)
         # The groups widget must not undo the role: the role decides the role group.
         services.user_set_role(user=form.instance, role=form.instance.role)
+
+
+# django-axes keeps the user name as typed at a failed sign-in: for residents, a phone number.
+# Its admin lists show it masked (DESIGN §11); the change page still shows it to administrators.
+class _MaskedAxesUsername:
+    @admin.display(description=_("user name"), ordering="username")
+    def masked_username(self, obj) -> str:
+        return mask_phone(obj.username) if MOBILE_RE.match(normalise_phone(obj.username or "")) else obj.username
+
+    def get_list_display(self, request):
+        return ["masked_username" if f == "username" else f for f in super().get_list_display(request)]
+
+
+class AccessAttemptAdmin(_MaskedAxesUsername, axes_admin.AccessAttemptAdmin):
+    pass
+
+
+class AccessLogAdmin(_MaskedAxesUsername, axes_admin.AccessLogAdmin):
+    pass
+
+
+class AccessFailureLogAdmin(_MaskedAxesUsername, axes_admin.AccessFailureLogAdmin):
+    pass
+
+
+for _model, _admin in [
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+]:
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin)

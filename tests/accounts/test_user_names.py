@@ -56,3 +56,15 @@ class UserNameTests:
         response = client.get(reverse("admin:accounts_user_changelist"), {"q": "13800138000"})
 
         assert response.context["cl"].result_count == 1
+
+    def test_the_failed_login_list_masks_typed_phone_numbers(self, client, admin_user, alice):
+        for _ in range(2):
+            client.post(reverse("accounts:login"), {"username": "138 0013 8001", "password": "wrong"})
+        client.force_login(admin_user)
+
+        response = client.get(reverse("admin:axes_accessattempt_changelist"))
+
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "138****8001" in html
+        assert "13800138001" not in html

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import safe_next
 from disputes import dashboard as dash
 from disputes import exports
 from disputes.models import LedgerExport
@@ -116,8 +117,7 @@ def supervision_order(request, number: str):
             _("Supervision of case %(number)s ordered; %(mediator)s has been notified.")
             % {"number": case.number, "mediator": case.mediator},
         )
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/dashboard/") else "disputes:supervision")
+    return redirect(safe_next(request, "disputes:supervision", prefix="/dashboard/"))
 
 
 @login_required

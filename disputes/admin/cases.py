@@ -398,7 +398,7 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
 
 @admin.register(PersonalDataView)
 class PersonalDataViewAdmin(admin.ModelAdmin):
-    list_display = ["viewed_at", "user", "case", "where"]
+    list_display = ["viewed_at", "user", "case", "where", "scope", "rows"]
     list_filter = ["viewed_at"]
     search_fields = ["case__number", "user__username", "user__full_name"]
     list_select_related = ["user", "case"]

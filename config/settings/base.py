@@ -291,6 +291,9 @@ REMINDER_REQUEUE_SECONDS = env_int("REMINDER_REQUEUE_SECONDS", CELERY_TASK_TIME_
 # Finished ledger exports are personal data: the nightly housekeeping deletes their files this
 # many days after they were written (disputes/services/housekeeping.py).
 LEDGER_EXPORT_KEEP_DAYS = env_int("LEDGER_EXPORT_KEEP_DAYS", 7)
+# A CSV ledger of more rows is a job with a progress page, not a download (disputes/exports.py):
+# written by the web, a million rows would outlast the server's 30 s timeout and arrive cut short.
+LEDGER_DIRECT_MAX_ROWS = env_int("LEDGER_DIRECT_MAX_ROWS", 50_000)
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "disputes.sms.ConsoleSmsBackend")
 # The worker turns print()/stdout into log lines: the console email backend then logs every line
 # of every email (bench/reminder_scan.py turns it off to measure sending, not logging).

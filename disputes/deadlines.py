@@ -81,13 +81,6 @@ def policy_for(*, category_id: int | None, tier: int | None) -> Policy:
     return PolicyBook(list(rows)).get(category_id=category_id, tier=tier)
 
 
-def confirmation_window_ends(*, effective_at: datetime, policy: Policy) -> datetime:
-    """The end of the window to apply for judicial confirmation (人民调解法 Art. 33): the days of
-    the policy from the day the agreement took effect. Stored on the agreement
-    (Agreement.confirmation_window_ends_at), which the page, the admin and the reminder read."""
-    return effective_at + policy.confirmation_days * DAY
-
-
 # The case fields `stamps` writes.
 STAMPED = (
     "accept_due_at",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0010_case_clock_stamps'),
+        ('disputes', '0013_case_clock_stamps'),
     ]
 
     operations = [

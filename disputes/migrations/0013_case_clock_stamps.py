@@ -40,7 +40,7 @@ def rebuild_figures(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_role_groups"),
-        ("disputes", "0009_ledger_export"),
+        ("disputes", "0012_merge_agreements_and_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -50,13 +50,18 @@ RETRY_BACKOFF = timedelta(seconds=30)
 
 
 def event_recipients(event: CaseEvent) -> list:
-    """Parties with an account hear about public events; the mediator hears about every event."""
+    """Parties with an account hear about public events; the mediator hears about every event; the
+    mediators and supervisors of the tier above hear that a case was escalated to them."""
+    from disputes.selectors import staff_for_tier
+
     case = event.case
     people = []
     if event.is_public:
         people += [p.user for p in case.parties.select_related("user") if p.user_id]
     if case.mediator_id:
         people.append(case.mediator)
+    if event.kind == CaseEvent.Kind.ESCALATED:
+        people += list(staff_for_tier(case))
     seen, result = set(), []
     for person in people:
         if person.pk not in seen and person.pk != event.actor_id and person.is_active:

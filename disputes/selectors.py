@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.http import Http404
 
 from accounts.models import Area, User
+from accounts.selectors import served_areas
 from disputes.models import Agreement, Case, FollowUp, InboxMessage, Meeting, Party, Resolution
 
 
@@ -35,18 +36,37 @@ TIER_AREA_KINDS = {
 }
 
 
+def _tier_staff_ids(case: Case):
+    # The users serving the area (an ancestor of the case's) that handles the case's tier.
+    return User.areas.through.objects.filter(
+        area_id__in=_ancestor_ids(case.area), area__kind__in=TIER_AREA_KINDS.get(case.tier, [])
+    ).values("user_id")
+
+
 def mediator_suggest_for_case(case: Case) -> User | None:
     """The mediator serving the case's grid or community (or the level of its tier) with the fewest
     open cases; ties go to the longest-serving account. One query."""
-    served = User.areas.through.objects.filter(
-        area_id__in=_ancestor_ids(case.area), area__kind__in=TIER_AREA_KINDS.get(case.tier, [])
-    ).values("user_id")
     return (
-        User.objects.filter(pk__in=served, is_active=True, role=User.Role.MEDIATOR)
+        User.objects.filter(pk__in=_tier_staff_ids(case), is_active=True, role=User.Role.MEDIATOR)
         .annotate(open_cases=Count("mediated_cases", filter=Q(mediated_cases__status__in=Case.OPEN_STATUSES)))
         .order_by("open_cases", "pk")
         .first()
     )
+
+
+def staff_for_tier(case: Case) -> QuerySet[User]:
+    """The mediators and supervisors of the area that handles the case's tier (区矛调中心 for a
+    district case): an escalated case without a named mediator is theirs to assign, and they hear
+    of it and of its reminders (services/reminders.Staff.tier_staff reads the same rule)."""
+    return User.objects.filter(
+        pk__in=_tier_staff_ids(case), is_active=True, role__in=[User.Role.MEDIATOR, User.Role.SUPERVISOR]
+    ).order_by("pk")
+
+
+def tiers_handled_by(user: User) -> list[int]:
+    """The handling tiers above the grid whose queue the user's served areas hold."""
+    kinds = {a.kind for a in served_areas(user)}
+    return [tier for tier, tier_kinds in TIER_AREA_KINDS.items() if tier > Case.Tier.GRID and kinds & set(tier_kinds)]
 
 
 # --- Residents ---------------------------------------------------------------------------------

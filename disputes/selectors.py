@@ -36,11 +36,16 @@ TIER_AREA_KINDS = {
 }
 
 
+def _staff_ids_at(case: Case, kinds) -> QuerySet:
+    # The users serving an area of one of these kinds at or above the case's area.
+    return User.areas.through.objects.filter(area_id__in=_ancestor_ids(case.area), area__kind__in=kinds).values(
+        "user_id"
+    )
+
+
 def _tier_staff_ids(case: Case):
     # The users serving the area (an ancestor of the case's) that handles the case's tier.
-    return User.areas.through.objects.filter(
-        area_id__in=_ancestor_ids(case.area), area__kind__in=TIER_AREA_KINDS.get(case.tier, [])
-    ).values("user_id")
+    return _staff_ids_at(case, TIER_AREA_KINDS.get(case.tier, []))
 
 
 def mediator_suggest_for_case(case: Case) -> User | None:
@@ -60,6 +65,13 @@ def staff_for_tier(case: Case) -> QuerySet[User]:
     of it and of its reminders (services/reminders.Staff.tier_staff reads the same rule)."""
     return User.objects.filter(
         pk__in=_tier_staff_ids(case), is_active=True, role__in=[User.Role.MEDIATOR, User.Role.SUPERVISOR]
+    ).order_by("pk")
+
+
+def supervisors_of_subdistrict(case: Case) -> QuerySet[User]:
+    """The supervisors of the case's subdistrict (街道): high risk is reported to them (DESIGN §7)."""
+    return User.objects.filter(
+        pk__in=_staff_ids_at(case, [Area.Kind.SUBDISTRICT]), is_active=True, role=User.Role.SUPERVISOR
     ).order_by("pk")
 
 

@@ -130,6 +130,7 @@ def main() -> int:
     var_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("HTTPS", "0")
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")  # the links in emails point here
     if _answers(port):
         say(f"run   | something already listens on 127.0.0.1:{port}; stop it or set PORT")
         return 1

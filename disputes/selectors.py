@@ -1,7 +1,5 @@
 """Read queries with more than one caller; each returns rows with their joins already applied."""
 
-from datetime import timedelta
-
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
@@ -143,28 +141,6 @@ def meeting_list_for_case(case: Case) -> QuerySet:
             )
         )
     )
-
-
-# The judicial-confirmation reminder goes out from day 20 of the 30-day window.
-CONFIRMATION_REMIND_AFTER_DAYS = 20
-
-
-def confirmation_window_due(now) -> QuerySet:
-    """Agreements whose judicial-confirmation window is still open, 20 days or more after they took
-    effect, and no application recorded: the reminder scan chases these (DESIGN §4, §7)."""
-    return Agreement.objects.filter(
-        confirmation_wanted=True,
-        confirmation_applied_at__isnull=True,
-        effective_at__lte=now - timedelta(days=CONFIRMATION_REMIND_AFTER_DAYS),
-        confirmation_window_ends_at__gt=now,
-    ).select_related("case", "case__mediator")
-
-
-def resolution_list_overdue(today) -> QuerySet:
-    """Open or in-progress meeting resolutions past their due date (for the reminder scan)."""
-    return Resolution.objects.filter(
-        status__in=[Resolution.Status.OPEN, Resolution.Status.IN_PROGRESS], due_date__lt=today
-    ).select_related("meeting", "case", "owner")
 
 
 def case_follow_through_for_party(case: Case, party: Party | None) -> dict:

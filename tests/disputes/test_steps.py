@@ -13,23 +13,17 @@ from disputes import services
 from disputes.models import Case, CaseEvent, PoliceReport, Reminder
 from disputes.services import steps
 from tests.factories import make_case
+from tests.mail_files import RecordingSmsBackend
 
 pytestmark = pytest.mark.django_db
-SENT: list[dict] = []
-
-
-class RecordingSms:
-    """The SMS gateway, the one edge mocked."""
-
-    def send(self, *, phone: str, text: str, reference: str = "") -> None:
-        SENT.append({"phone": phone, "text": text})
 
 
 @pytest.fixture
 def sms(settings):
-    settings.SMS_BACKEND = "tests.disputes.test_steps.RecordingSms"
-    SENT.clear()
-    return SENT
+    """The SMS gateway, the one edge mocked."""
+    settings.SMS_BACKEND = "tests.mail_files.RecordingSmsBackend"
+    RecordingSmsBackend.sent.clear()
+    return RecordingSmsBackend.sent
 
 
 @pytest.fixture
@@ -53,8 +47,8 @@ class RiskTests:
         assert event.data == {"from": "low", "to": "high"}
         rows = set(Reminder.objects.filter(rule="high_risk").values_list("recipient__username", "channel"))
         assert rows == {("sue", "sms"), ("sue", "inbox")}  # the subdistrict, not the district
-        assert [m["phone"] for m in sms] == [sue.phone]
-        assert case.number in sms[0]["text"] and "Alice" not in sms[0]["text"]
+        assert [phone for phone, _text in sms] == [sue.phone]
+        assert case.number in sms[0][1] and "Alice" not in sms[0][1]
 
     def test_medium_risk_texts_nobody(self, case, mia, sue, sms):
         steps.case_set_risk(case=case, actor=mia, risk=Case.Risk.MEDIUM, reason="Raised voices.")

@@ -38,7 +38,8 @@ class CompactInline(admin.TabularInline):
         widget = getattr(field, "widget", None)
         if isinstance(widget, RelatedFieldWidgetWrapper):
             widget.can_add_related = widget.can_change_related = widget.can_view_related = False
-            widget.widget.attrs.setdefault("style", "max-width: 12em")  # case titles are long
+            # Case titles are long: static/css/linli_admin.css narrows this class (no style attribute: CSP).
+            widget.widget.attrs["class"] = f"{widget.widget.attrs.get('class', '')} linli-compact-select".strip()
         return field
 
 

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_safe
 
+from accounts import ratelimit
 from disputes.models import Evidence
 from disputes.uploads import ACCEPTED_CONTENT_TYPES
 from disputes.visibility import visible_rows
@@ -21,6 +22,7 @@ def _get_evidence_for_user(user, pk: int) -> Evidence:
 
 @require_safe
 @login_required
+@ratelimit.rate_limit(ratelimit.EVIDENCE_PER_USER)
 def evidence_download(request, pk: int) -> FileResponse:
     evidence = _get_evidence_for_user(request.user, pk)
     content_type = evidence.content_type

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0010_agreement_dates_and_eligibility'),
+        ('disputes', '0012_merge_agreements_and_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,12 +8,13 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "Zq8w!r2Lm_p0Vx7sT4yBn9c-aH3jK5lP7oI9uY1tR3eW5qA7sD9fG1hJ3kL5zX",
     "ALLOWED_HOSTS": "linli.example.gov.cn",
     "DJANGO_SETTINGS_MODULE": "config.settings.base",
+    "SITE_URL": "https://linli.example.gov.cn",
     "HTTPS": "1",  # explicit: a developer's .env says HTTPS=0, and the environment wins over it
 }
 
 
 def _manage(*args, env: dict) -> subprocess.CompletedProcess:
-    unset = {"HTTPS", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LINLI_STAFF_MFA"}
+    unset = {"HTTPS", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LINLI_STAFF_MFA", "SITE_URL"}
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -46,6 +47,14 @@ class SettingsTests:
         result = _manage("check", env=env)
         assert result.returncode != 0
         assert "Set the environment variable SECRET_KEY." in result.stderr
+
+    def test_production_mode_needs_the_site_url_for_the_links_in_emails(self):
+        env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SITE_URL"}
+        result = _manage("check", env=env)
+        assert result.returncode != 0
+        assert "Set the environment variable SITE_URL." in result.stderr
+        result = _manage("check", env={**PRODUCTION_ENV, "SITE_URL": "linli.example.gov.cn"})
+        assert result.returncode != 0 and "must start with http" in result.stderr
 
     def test_a_bad_boolean_names_the_variable(self):
         result = _manage("check", env={**PRODUCTION_ENV, "DEBUG": "maybe"})

@@ -83,6 +83,12 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS, e.g. ALLOWED_HOSTS=linli.example.gov.cn")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# Where the site is reached, for the links in emails (they have no request to ask): `make run`
+# sets it to its own address (config/run.py); production must set it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG or not HTTPS else None).rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

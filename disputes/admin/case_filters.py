@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from disputes import selectors
 from disputes.deadlines import DUE_SOON, LEGACY_AFTER
 from disputes.models import Case
 from disputes.visibility import areas_visible_to
@@ -58,11 +59,19 @@ class AssignmentFilter(admin.SimpleListFilter):
     parameter_name = "assigned"
 
     def lookups(self, request, model_admin):
-        return [("mine", _("My cases")), ("unassigned", _("Unassigned"))]
+        return [
+            ("mine", _("My cases")),
+            ("unassigned", _("Unassigned")),
+            ("my_tier", _("Escalated to my tier, unassigned")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "mine":
             return queryset.filter(mediator=request.user)
+        if self.value() == "my_tier":
+            # The queue of the tier above: escalated cases nobody there has taken yet.
+            tiers = selectors.tiers_handled_by(request.user)
+            return queryset.filter(mediator__isnull=True, status__in=Case.OPEN_STATUSES, tier__in=tiers)
         if self.value() == "unassigned":
             return queryset.filter(mediator__isnull=True, status__in=Case.OPEN_STATUSES)
         return queryset

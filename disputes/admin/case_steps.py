@@ -22,6 +22,7 @@ from accounts import services as account_services
 from accounts.models import User
 from disputes import admin_forms, selectors, services
 from disputes.models import Case, CaseEvent, Party
+from disputes.services import steps
 from disputes.visibility import areas_visible_to
 
 S = Case.Status
@@ -107,6 +108,52 @@ STEPS = {
             (S.RESOLVED, S.CLOSED),
             lambda case, actor, d: services.case_reopen(case=case, actor=actor, reason=d["reason"]),
             _("Case %(number)s was reopened."),
+        ),
+        Step(
+            "set_risk",
+            _("Set the risk level"),
+            admin_forms.RiskForm,
+            tuple(S),
+            lambda case, actor, d: steps.case_set_risk(case=case, actor=actor, risk=d["risk"], reason=d["reason"]),
+            _("The risk level of case %(number)s was set."),
+            extra_check=steps.risk_set_allowed,
+        ),
+        Step(
+            "report_police",
+            _("Report to the police"),
+            admin_forms.PoliceReportForm,
+            tuple(S),
+            lambda case, actor, d: steps.case_report_to_police(
+                case=case,
+                actor=actor,
+                reported_by=d["reported_by"],
+                reported_at=d["reported_at"],
+                police_station=d["police_station"],
+                receipt_number=d["receipt_number"],
+                note=d["note"],
+            ),
+            _("The report of case %(number)s to the police was recorded."),
+            extra_check=steps.police_report_allowed,
+        ),
+        Step(
+            "reconcile",
+            _("Close as reconciled"),
+            admin_forms.ReconcileForm,
+            tuple(S),
+            lambda case, actor, d: services.case_resolve(
+                case=case, actor=actor, outcome=Case.Outcome.RECONCILED, summary=d["summary"]
+            ),
+            _("Case %(number)s was resolved: the parties reconciled."),
+            extra_check=services.reconcile_allowed,
+        ),
+        Step(
+            "refer",
+            _("Refer elsewhere"),
+            admin_forms.ReferForm,
+            tuple(S),
+            lambda case, actor, d: services.case_refer(case=case, actor=actor, target=d["target"], note=d["note"]),
+            _("Case %(number)s was referred and closed."),
+            extra_check=services.refer_allowed,
         ),
         Step(
             "reassign",

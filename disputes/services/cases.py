@@ -343,6 +343,11 @@ def case_extend(*, case: Case, actor: User, consent_note: str) -> CaseEvent:
 RESOLVING_OUTCOMES = (Case.Outcome.WRITTEN_AGREEMENT, Case.Outcome.ORAL_AGREEMENT, Case.Outcome.RECONCILED)
 
 
+def reconcile_allowed(case: Case) -> bool:
+    """The parties settled it between themselves (和解) while in mediation: case_resolve, reconciled."""
+    return case.status == Case.Status.IN_MEDIATION
+
+
 def case_resolve(*, case: Case, actor: User, outcome: str, summary: str) -> CaseEvent:
     if outcome not in RESOLVING_OUTCOMES:
         raise CaseError(_("A case is resolved by an agreement or by reconciliation."))
@@ -376,7 +381,14 @@ def case_terminate(*, case: Case, actor: User | None, routes_advised: str, note:
     )
 
 
+def refer_allowed(case: Case) -> bool:
+    """A case being handled can be referred (court, arbitration, a department, the police)."""
+    return case.status in (Case.Status.ASSIGNED, Case.Status.IN_MEDIATION)
+
+
 def case_refer(*, case: Case, actor: User, target: str, note: str = "") -> CaseEvent:
+    if not refer_allowed(case):
+        raise InvalidTransition(case.status, Case.Status.CLOSED)
     if not target.strip():
         raise CaseError(_("Say where the case is referred to."))
     return case_transition(

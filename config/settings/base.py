@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -292,6 +293,9 @@ REMINDER_REQUEUE_SECONDS = env_int("REMINDER_REQUEUE_SECONDS", CELERY_TASK_TIME_
 # Finished ledger exports are personal data: the nightly housekeeping deletes their files this
 # many days after they were written (disputes/services/housekeeping.py).
 LEDGER_EXPORT_KEEP_DAYS = env_int("LEDGER_EXPORT_KEEP_DAYS", 7)
+# A CSV ledger of more rows is a job with a progress page, not a download (disputes/exports.py):
+# written by the web, a million rows would outlast the server's 30 s timeout and arrive cut short.
+LEDGER_DIRECT_MAX_ROWS = env_int("LEDGER_DIRECT_MAX_ROWS", 50_000)
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "disputes.sms.ConsoleSmsBackend")
 # The worker turns print()/stdout into log lines: the console email backend then logs every line
 # of every email (bench/reminder_scan.py turns it off to measure sending, not logging).
@@ -327,6 +331,26 @@ if HTTPS:
     CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (django-csp; a view's own header wins, as the evidence
+# download's sandbox does). Scripts, styles, fonts and images come from our origin only: no inline
+# script, style or event handler anywhere (tests/test_csp.py walks every page as each role).
+# data: images are Bootstrap's icons in its CSS (select arrows, ticked boxes) and the dashboard's
+# charts (SVG drawn on the server).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -203,6 +203,8 @@ AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
 # Staff MFA (TOTP with recovery codes, accounts/mfa.py): on unless LINLI_STAFF_MFA=0 (make run's demo).
 STAFF_MFA = env_bool("LINLI_STAFF_MFA", True)
 OTP_TOTP_ISSUER = "Linli"
+# The admin never shows a device's key, QR code or recovery codes: one look would copy a second factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff sessions end after 30 minutes idle and 12 hours in all (accounts/middleware.py); residents
 # keep Django's two-week session.
 STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)

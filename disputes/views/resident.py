@@ -52,7 +52,6 @@ def _resident_required(request) -> None:
 
 @csrf_exempt  # CSRF is checked by _case_new_form, after the size checks below have read the body safely.
 @login_required
-@ratelimit.rate_limit(ratelimit.FILING_PER_USER)
 def case_new(request):
     _resident_required(request)
     if request.method == "POST":
@@ -102,6 +101,10 @@ def _case_new_form(request):
     if not valid:
         messages.error(request, _("Please correct the marked fields below."))
         return render(request, "disputes/case_new.html", _filing_context(request, form, pending))
+    wait = ratelimit.hit(ratelimit.FILING_PER_USER, ratelimit.by_user(request))
+    if wait:  # what was typed stays in the form, the accepted files in the pending uploads
+        messages.error(request, ratelimit.wait_message(wait))
+        return render(request, "disputes/case_new.html", _filing_context(request, form, pending), status=429)
     files = pending_uploads.pending_open(pending)
     try:
         case, _created = _case_submit(request, form.cleaned_data, files)

@@ -304,11 +304,12 @@ class BrowserPages:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def screenshot(self, page, name: str, *, full_page: bool = True) -> Path:
-        """Save tests/screenshots/<name>.png (gitignored) and return its path; axe checks the page too."""
-        self.check(page)
+        """Save tests/screenshots/<name>.png (gitignored) and return its path; then axe checks the
+        page (after the screenshot, so a failing page can be seen)."""
         SCREENSHOT_DIR.mkdir(exist_ok=True)
         path = SCREENSHOT_DIR / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
+        self.check(page)
         return path
 
     def _watch(self, page, viewport: str) -> None:

@@ -22,6 +22,13 @@ $(VENV)/.installed: requirements.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $@
 
+# axe-core for the browser tests (tests/conftest.py), from the npm registry at the version
+# package-lock.json pins; the stamp makes npm run only when the lock changes.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core: apt-get install npm"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # A developer's local settings for plain `manage.py` (gitignored; the environment still wins).
 .env:
 	printf '# Local development settings (not for production).\nHTTPS=0\n' > $@
@@ -40,7 +47,7 @@ run: setup
 
 # pytest-django creates its own test database; the pytest settings module wins unless you set one.
 test: export DJANGO_SETTINGS_MODULE ?= config.settings.test
-test: $(VENV)/.installed .env
+test: $(VENV)/.installed node_modules/.installed .env
 	$(PY) manage.py compile_translations
 	$(PY) -m config.embedded_redis -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 

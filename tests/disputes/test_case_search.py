@@ -69,7 +69,7 @@ class CaseSearchTests:
 
     def test_it_finds_a_party_by_the_beginning_of_the_name(self, three):
         assert found("王伟") == {three["wang"].number}
-        assert found("王") == {three["wang"].number}
+        assert found("王") == set()  # a surname alone: 2% of everyone, too broad to list
         assert found("Bob Wang") == {three["alice"].number}
         assert found("Alice") == {three["alice"].number}
         assert found("伟") == set()  # not a substring search: no index could answer it

@@ -69,7 +69,8 @@ def main() -> None:
     size_mb = export.file.size / 2**20
     log = PersonalDataView.objects.filter(user=user).order_by("-pk").first()
     print(f"CSV job: {export.rows_done} rows, {size_mb:.0f} MB in {job_s:.1f} s; peak memory "
-          f"{memory_before:.0f} MB before, {peak_mb():.0f} MB after; access log: {log.where}, {log.rows} rows")  # fmt: skip
+          f"{memory_before:.0f} MB before, {peak_mb():.0f} MB after")  # fmt: skip
+    print(f"access log: {log.where}, {log.rows} rows, scope {log.scope}")
     export.file.delete(save=False)
     LedgerExport.objects.filter(pk=export.pk).delete()
 
@@ -82,9 +83,8 @@ def main() -> None:
     scaled = python_s * export.rows_done / max(rows, 1)
     print(f"baseline, Python rows: {rows} rows in {python_s:.1f} s, {scaled:.0f} s scaled to {export.rows_done}")
     ok = job_s < TARGET_S
-    print(
-        f"target: the job under {TARGET_S} s: {'met' if ok else 'MISSED'} ({job_s:.1f} s, {scaled / job_s:.0f}x the Python rows)"
-    )
+    result = f"{'met' if ok else 'MISSED'} ({job_s:.1f} s, {scaled / job_s:.0f}x faster than the Python rows)"
+    print(f"target: the job under {TARGET_S} s: {result}")
     sys.exit(0 if ok else 1)
 
 

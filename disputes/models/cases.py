@@ -16,8 +16,6 @@ class Category(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=50)
-    # Marriage, adoption and family-status matters cannot be confirmed by a court (司法确认).
-    judicial_confirmation_eligible = models.BooleanField(_("judicial confirmation possible"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 

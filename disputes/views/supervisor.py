@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import safe_next
 from disputes import dashboard as dash
 from disputes import exports
-from disputes.models import Case, LedgerExport
+from disputes.models import LedgerExport
 from disputes.services import ledger_exports
 from disputes.services.cases import CaseError
 from disputes.services.supervision import case_supervision_order
+from disputes.visibility import cases_visible_to
 
 
 def _require_supervisor(request) -> None:
@@ -105,8 +107,7 @@ def supervision(request):
 @require_POST
 def supervision_order(request, number: str):
     _require_supervisor(request)
-    scope = dash.scope_for(request.user)
-    case = get_object_or_404(Case.objects.select_related("mediator"), number=number, area_id__in=scope.area_ids)
+    case = get_object_or_404(cases_visible_to(request.user).select_related("mediator"), number=number)
     try:
         case_supervision_order(case=case, actor=request.user, note=request.POST.get("note", "").strip()[:500])
     except CaseError as exc:
@@ -117,8 +118,7 @@ def supervision_order(request, number: str):
             _("Supervision of case %(number)s ordered; %(mediator)s has been notified.")
             % {"number": case.number, "mediator": case.mediator},
         )
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/dashboard/") else "disputes:supervision")
+    return redirect(safe_next(request, "disputes:supervision", prefix="/dashboard/"))
 
 
 @login_required

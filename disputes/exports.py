@@ -339,7 +339,8 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
         f"NULLIF({q.label('f.satisfaction', FollowUp.Satisfaction, default='')}, '')) END",
         f"CASE WHEN c.is_collective THEN {q.p(_('Yes'))} ELSE {q.p(_('No'))} END",
     ]
-    select = ",\n".join(q.safe(f"COALESCE(({col})::text, '')") for col in columns)
+    inner = ",\n".join(f"COALESCE(({col})::text, '') AS c{n}" for n, col in enumerate(columns))
+    outer = ", ".join(q.safe(f"c{n}") for n in range(len(columns)))
     ids_sql = ClientCursor(raw).mogrify(*cases.order_by().values("pk").query.sql_with_params())
     tables = {
         "case": Case._meta.db_table,
@@ -351,9 +352,11 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
         "category": Category._meta.db_table,
         "user": User._meta.db_table,
     }
+    # The cells are computed once in the inner query (OFFSET 0 keeps PostgreSQL from folding it
+    # into the outer one, which would compute each cell again for each use in the formula check).
     sql = f"""
         WITH ids (id) AS MATERIALIZED ({ids_sql})
-        SELECT {select}
+        SELECT {outer} FROM (SELECT {inner}
         FROM ids JOIN "{tables["case"]}" c ON c.id = ids.id
         JOIN "{tables["area"]}" a ON a.id = c.area_id
         LEFT JOIN "{tables["category"]}" cat ON cat.id = c.category_id
@@ -370,6 +373,6 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
             SELECT DISTINCT ON (case_id) case_id, visited_at, performing, satisfaction
             FROM "{tables["follow_up"]}" ORDER BY case_id, visited_at DESC, id DESC
         ) f ON f.case_id = c.id
-        ORDER BY c.id
+        ORDER BY c.id OFFSET 0) cells
     """
     return sql

@@ -362,9 +362,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Phone and ID numbers in request lines are masked (config/access_log.py; gunicorn does the same).
+    "filters": {"mask_numbers": {"()": "config.access_log.MaskNumbersFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "filters": ["mask_numbers"], "propagate": False},
+    },
 }
 
 # Rate-limit counters are keyed under this namespace (tests give each test its own).

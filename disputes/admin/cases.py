@@ -150,7 +150,7 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
     search_fields = ["number", "parties__name", "parties__phone"]
     search_help_text = _(
         "A case number or its last digits, a party's phone number (whole, first digits or last four) "
-        "or the beginning of a party's name."
+        "or the first two or more characters of a party's name."
     )
     list_select_related = ["category", "area", "estate", "mediator"]
     ordering = ["-submitted_at", "-pk"]

@@ -1,14 +1,25 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import Area, Estate, Organisation, User
 from accounts.validators import mask_phone
+from config.admin_inputs import SafeInputsAdmin
+
+# Django's own Group admin, with the same guard on malformed changelist input as ours.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SafeInputsAdmin, BaseGroupAdmin):
+    pass
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["indented_name", "kind", "code", "parent"]
     list_filter = ["kind"]
     search_fields = ["name", "code"]
@@ -31,7 +42,7 @@ class AreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["name", "kind", "area", "contact_name"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -40,7 +51,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Estate)
-class EstateAdmin(admin.ModelAdmin):
+class EstateAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["name", "community", "grid", "property_manager", "owners_committee"]
     list_filter = ["community__parent"]
     search_fields = ["name"]
@@ -49,7 +60,7 @@ class EstateAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SafeInputsAdmin, BaseUserAdmin):
     list_display = ["username", "full_name", "masked_phone", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "areas__kind"]
     search_fields = ["username", "full_name", "phone", "email"]

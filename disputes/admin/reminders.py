@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.selectors import area_scope_q
+from config.admin_inputs import SafeInputsAdmin
 from disputes.models import DeadlinePolicy, Reminder
 from disputes.services import reminders as reminder_services
 
@@ -43,7 +44,7 @@ class DeadlinePolicyForm(forms.ModelForm):
 
 
 @admin.register(DeadlinePolicy)
-class DeadlinePolicyAdmin(admin.ModelAdmin):
+class DeadlinePolicyAdmin(SafeInputsAdmin, admin.ModelAdmin):
     form = DeadlinePolicyForm
     list_display = [
         "__str__",
@@ -62,7 +63,7 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "case_link",

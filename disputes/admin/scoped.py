@@ -6,6 +6,7 @@ from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 
 from accounts.models import User
 from accounts.selectors import area_scope_q
+from config.admin_inputs import SafeInputsAdmin
 from disputes.models import Case
 from disputes.services.cases import CaseError
 
@@ -38,7 +39,7 @@ class CompactInline(admin.TabularInline):
         return field
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(SafeInputsAdmin, admin.ModelAdmin):
     """Non-superusers see only rows in their areas; `scope_field` leads from the row to the Area."""
 
     scope_field = "area"

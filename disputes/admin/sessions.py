@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import area_scope_q
+from config.admin_inputs import SafeInputsAdmin
 from disputes import admin_forms, services
 from disputes.models import Case, MediationSession
 from disputes.services.sessions import mediation_session_record
@@ -27,7 +28,7 @@ def scan_link_html(session: MediationSession) -> str:
 
 
 @admin.register(MediationSession)
-class MediationSessionAdmin(admin.ModelAdmin):
+class MediationSessionAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["case", "held_at", "place", "recorded_by", "scan_link"]
     list_filter = ["held_at"]
     search_fields = ["case__number", "attendees"]

@@ -52,7 +52,9 @@ class ParseTests:
         assert parse_id(42) == 42
         assert parse_id(str(2**63 - 1)) == 2**63 - 1
 
-    @pytest.mark.parametrize("value", ["9999-12-31", "99999999999999999999-01-01", "0001-01-01", "2026-02-30", "20260101"])
+    @pytest.mark.parametrize(
+        "value", ["9999-12-31", "99999999999999999999-01-01", "0001-01-01", "2026-02-30", "20260101"]
+    )
     def test_it_refuses_dates_out_of_range_or_shape(self, value):
         assert parse_date(value) is None
 
@@ -137,7 +139,9 @@ class AdminDateDrillDownTests:
         assert response.status_code == 200
         assert response.context["cl"].result_count == Meeting.objects.filter(scheduled_at__year=2026).count()
 
-    @pytest.mark.parametrize("name", ["admin:disputes_reminder_changelist", "admin:disputes_personaldataview_changelist"])
+    @pytest.mark.parametrize(
+        "name", ["admin:disputes_reminder_changelist", "admin:disputes_personaldataview_changelist"]
+    )
     def test_every_drill_down_admin_is_guarded(self, client, root, name):
         field = {"admin:disputes_reminder_changelist": "created_at"}.get(name, "viewed_at")
         client.force_login(root)

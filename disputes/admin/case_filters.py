@@ -9,10 +9,10 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import area_list_for_user
 from config.inputs import parse_id
 from disputes.deadlines import DUE_SOON, LEGACY_AFTER
 from disputes.models import Case
+from disputes.visibility import areas_visible_to
 
 S = Case.Status
 
@@ -25,7 +25,7 @@ class AreaFilter(admin.SimpleListFilter):
         """A drill-down, not the whole tree (a district has hundreds of grids): the areas above the
         chosen one, the chosen one and its children; with none chosen, the user's own areas (the
         tops of their subtrees) and their children."""
-        areas = list(area_list_for_user(request.user).only("pk", "name", "path"))  # in path order
+        areas = list(areas_visible_to(request.user).only("pk", "name", "path"))  # in path order
         paths = {a.path for a in areas}
         chosen = next((a for a in areas if str(a.pk) == self.value()), None)
         if chosen is not None:
@@ -43,7 +43,7 @@ class AreaFilter(admin.SimpleListFilter):
             return queryset
         # Looked up in the user's own areas: a foreign or malformed area id filters to nothing.
         pk = parse_id(self.value())
-        area = area_list_for_user(request.user).filter(pk=pk).only("path").first() if pk else None
+        area = areas_visible_to(request.user).filter(pk=pk).only("path").first() if pk else None
         if area is None:
             return queryset.none()
         return queryset.filter(area__path__startswith=area.path)

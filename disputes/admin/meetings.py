@@ -12,12 +12,12 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area
-from accounts.selectors import area_scope_q
 from config.admin_inputs import SafeInputsAdmin
 from disputes.admin.scoped import CompactInline, ScopedAdmin, scoped_cases, staff_users
 from disputes.models import AgendaItem, Meeting, MeetingSeat, Resolution, SeatTemplate
 from disputes.services import meetings as meeting_services
 from disputes.services.cases import CaseError
+from disputes.visibility import areas_visible_to
 
 
 def _resolution_move(resolution: Resolution, *, status: str, note: str, actor) -> None:
@@ -101,7 +101,7 @@ class ResolutionInline(CompactInline):
 
 @admin.register(Meeting)
 class MeetingAdmin(ScopedAdmin):
-    scope_field = "community"
+    area_path = "community"
     list_display = ["scheduled_at", "topic", "community", "place", "status", "held_at", "open_resolutions"]
     list_filter = ["status", "scheduled_at"]
     search_fields = ["topic", "place", "agenda_items__case__number"]
@@ -136,9 +136,7 @@ class MeetingAdmin(ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "community":
-            areas = Area.objects.filter(kind=Area.Kind.COMMUNITY)
-            if not request.user.is_superuser:
-                areas = areas.filter(area_scope_q(request.user, field="pk"))
+            areas = areas_visible_to(request.user).filter(kind=Area.Kind.COMMUNITY)
             kwargs["queryset"] = areas
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -287,7 +285,7 @@ class MeetingAdmin(ScopedAdmin):
 class ResolutionAdmin(ScopedAdmin):
     """All resolutions in scope, to track them to completion across meetings."""
 
-    scope_field = "meeting__community"
+    area_path = "meeting__community"
     list_display = ["text_short", "owner_display", "due_date", "status", "case", "meeting", "completed_at"]
     list_filter = ["status", "due_date"]
     search_fields = ["text", "owner_name", "case__number", "meeting__topic"]

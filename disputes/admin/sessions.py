@@ -13,9 +13,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import area_scope_q
-from config.admin_inputs import SafeInputsAdmin
 from disputes import admin_forms, services
+from disputes.admin.scoped import ScopedAdmin, scoped_cases
 from disputes.models import Case, MediationSession
 from disputes.services.sessions import mediation_session_record
 
@@ -28,7 +27,7 @@ def scan_link_html(session: MediationSession) -> str:
 
 
 @admin.register(MediationSession)
-class MediationSessionAdmin(SafeInputsAdmin, admin.ModelAdmin):
+class MediationSessionAdmin(ScopedAdmin):
     list_display = ["case", "held_at", "place", "recorded_by", "scan_link"]
     list_filter = ["held_at"]
     search_fields = ["case__number", "attendees"]
@@ -36,9 +35,6 @@ class MediationSessionAdmin(SafeInputsAdmin, admin.ModelAdmin):
     autocomplete_fields = ["case"]
     form = admin_forms.MediationSessionForm
     fields = ["case", "held_at", "place", "attendees", "content", "agreed", "scan"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(area_scope_q(request.user, field="case__area"))
 
     def get_fields(self, request, obj=None):
         if obj is not None:  # a record is read-only once written; the scan goes through scan_view
@@ -61,9 +57,7 @@ class MediationSessionAdmin(SafeInputsAdmin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "case":
-            kwargs["queryset"] = Case.objects.filter(area_scope_q(request.user)).exclude(
-                status__in=Case.TERMINAL_STATUSES
-            )
+            kwargs["queryset"] = scoped_cases(request, (*Case.OPEN_STATUSES, Case.Status.RESOLVED))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0009_ledger_export'),
+        ('disputes', '0012_merge_agreements_and_search'),
     ]
 
     operations = [

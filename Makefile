@@ -45,14 +45,14 @@ run: setup
 # PYTEST_ARGS leaves the browser tests out (-m "not browser").
 BROWSER_PACKAGES_CHECK = \
 	missing=""; \
-	[ -x /usr/bin/chromium ] || missing="chromium"; \
+	[ -x /usr/bin/chromium ] || missing=" chromium"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"
 
 browser-deps:
 	@$(BROWSER_PACKAGES_CHECK); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then \
-		echo "==> the browser tests need:$$missing; installing with apt-get"; \
+		echo "==> the browser tests need$$missing: installing them with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
 			|| { echo "apt-get could not install$$missing"; exit 1; }; \
 		$(BROWSER_PACKAGES_CHECK); \

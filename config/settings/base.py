@@ -204,6 +204,7 @@ AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
 STAFF_MFA = env_bool("LINLI_STAFF_MFA", True)
 OTP_TOTP_ISSUER = "Linli"
 # The admin never shows a device's key, QR code or recovery codes: one look would copy a second factor.
+# The device admin's pages with a TOTP secret and its QR code then answer 403 (and no 500 for a missing id).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff sessions end after 30 minutes idle and 12 hours in all (accounts/middleware.py); residents
 # keep Django's two-week session.
@@ -369,6 +370,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"handlers": ["console"], "level": "INFO", "filters": ["mask_numbers"], "propagate": False},
+        # pikepdf (disputes/uploads.py) announces its logger bridge at INFO when first imported.
+        "pikepdf": {"level": "WARNING"},
     },
 }
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import ratelimit
 from accounts.validators import mask_id_number, mask_phone
+from config.inputs import parse_uuid
 from disputes import deadlines, pending_uploads, selectors, services, uploads
 from disputes.forms import AddInformationForm, CaseFilingForm, ConsentForm, WithdrawForm
 from disputes.models import Case, InboxMessage, Party
@@ -91,10 +92,11 @@ def _case_new_form(request):
     if request.method != "POST":
         form = _blank_filing_form(request)
         return render(request, "disputes/case_new.html", _filing_context(request, form, []))
-    key = CaseFilingForm.base_fields["idempotency_key"].to_python(request.POST.get("idempotency_key"))
+    key = parse_uuid(request.POST.get("idempotency_key"))
     pending = pending_uploads.pending_list(request, key)
     form = CaseFilingForm(request.POST, request.FILES, remaining_slots=uploads.MAX_FILES - len(pending))
     valid = form.is_valid()
+    key = parse_uuid(form.data["idempotency_key"])  # the form renews a damaged key
     if form.accepted_uploads and key is not None:
         # Keep what passed the checks, whatever else is wrong, so the resident need not choose it again.
         pending = pending_uploads.pending_add(request, key, form.accepted_uploads)

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin_inputs import SafeInputsAdmin
 from disputes.models import ClockRestamp, DeadlinePolicy, Reminder
 from disputes.services import clocks as clock_services
 from disputes.services import reminders as reminder_services
@@ -45,7 +46,7 @@ class DeadlinePolicyForm(forms.ModelForm):
 
 
 @admin.register(DeadlinePolicy)
-class DeadlinePolicyAdmin(admin.ModelAdmin):
+class DeadlinePolicyAdmin(SafeInputsAdmin, admin.ModelAdmin):
     form = DeadlinePolicyForm
     list_display = [
         "__str__",
@@ -116,7 +117,7 @@ class ClockRestampAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "case_link",

@@ -94,6 +94,7 @@ class Rule(models.TextChoices):
     RESOLUTION_OVERDUE = "resolution_overdue", _("Meeting resolution overdue")
     CONFIRMATION_WINDOW = "confirmation_window", _("Judicial confirmation window")
     DIGEST = "digest", _("Weekly digest")
+    HIGH_RISK = "high_risk", _("High risk")
 
 
 class Reminder(models.Model):

@@ -23,9 +23,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Area, User
 from disputes import deadlines
 from disputes.models import Case, CaseEvent, Party, Reminder, Rule
+from disputes.selectors import TIER_AREA_KINDS
 
 OVERDUE_EVERY = timedelta(days=3)
 # Overdue reminders repeat every 3 days for up to a year; by then the case is legacy, supervised
@@ -104,6 +105,12 @@ class Staff:
     def supervisors_above(self, case: Case) -> list[Person]:
         return self.covering(case.area.path, User.Role.SUPERVISOR, max_depth=SUPERVISOR_DEPTH[case.tier])
 
+    def tier_staff(self, case: Case) -> list[Person]:
+        """The mediators and supervisors of the area handling the case's tier (selectors.staff_for_tier)."""
+        depths = {list(Area.Kind.values).index(kind) for kind in TIER_AREA_KINDS.get(case.tier, [])}
+        found = [p for _, d, a, p in self.rows if d in depths and case.area.path.startswith(a)]
+        return list({p.pk: p for p in found}.values())
+
     def supervisors(self) -> dict[int, tuple[Person, list[str]]]:
         result: dict[int, tuple[Person, list[str]]] = {}
         for role, _, path, person in self.rows:
@@ -119,7 +126,12 @@ class Staff:
 def handlers(case: Case, staff: Staff) -> list[Person]:
     """The case's mediator, else the staff who would take it."""
     person = _person(case.mediator) if case.mediator_id else None
-    return [person] if person else staff.community_staff(case.area.path)
+    if person:
+        return [person]
+    if case.tier > Case.Tier.GRID:
+        # Escalated without a named mediator: the tier above assigns it, not the worker who escalated.
+        return staff.tier_staff(case) or staff.community_staff(case.area.path)
+    return staff.community_staff(case.area.path)
 
 
 def unassigned_recipients(case: Case, staff: Staff) -> list[Person]:
@@ -149,14 +161,26 @@ def confirmation_recipients(agreement, staff: Staff) -> list[Person]:
     return _unique(agreement.party_people + handlers(agreement.case, staff))
 
 
+def high_risk_recipients(case: Case, staff: Staff | None = None) -> list:
+    """The supervisors of the case's subdistrict (街道) hear that it was assessed high risk (DESIGN §7)."""
+    from disputes.selectors import supervisors_of_subdistrict
+
+    return list(supervisors_of_subdistrict(case))
+
+
 def event_recipients(event: CaseEvent) -> list:
-    """Parties with an account hear about public events; the mediator hears about every event."""
+    """Parties with an account hear about public events; the mediator hears about every event; the
+    mediators and supervisors of the tier above hear that a case was escalated to them."""
+    from disputes.selectors import staff_for_tier
+
     case = event.case
     people = []
     if event.is_public:
         people += [p.user for p in case.parties.select_related("user") if p.user_id]
     if case.mediator_id:
         people.append(case.mediator)
+    if event.kind == CaseEvent.Kind.ESCALATED:
+        people += list(staff_for_tier(case))
     seen, result = set(), []
     for person in people:
         if person.pk not in seen and person.pk != event.actor_id and person.is_active:
@@ -501,6 +525,8 @@ RULES: dict[str, RuleSpec] = {
     # After the deadline finder: it supervises the cases that one collected.
     Rule.SUPERVISION: _spec(Rule.SUPERVISION, find_supervision, supervision_still_due, supervision_recipients),
     Rule.DIGEST: _spec(Rule.DIGEST, find_digests, always, lambda person, staff: [person]),
+    # Written by its cause (services.steps.case_set_risk), like a case event.
+    Rule.HIGH_RISK: _spec(Rule.HIGH_RISK, None, always, high_risk_recipients),
 }
 assert set(RULES) == set(Rule.values), "every Rule has its entry"
 

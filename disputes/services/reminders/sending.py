@@ -27,6 +27,7 @@ Sending is claim-then-send (STYLE §5), in batches:
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -56,7 +57,8 @@ def event_notify(*, event: CaseEvent) -> None:
     """Inbox message now, email row for the task (both once per event and recipient)."""
     for person in event_recipients(event):
         with translation.override(person.language or settings.LANGUAGE_CODE):
-            subject, body = _render_text(RULES[Rule.EVENT].template, {"event": event, "case": event.case})
+            context = {"event": event, "case": event.case, "site_url": settings.SITE_URL}
+            subject, body = _render_text(RULES[Rule.EVENT].template, context)
         InboxMessage.objects.get_or_create(
             recipient=person,
             source_key=f"event:{event.pk}",
@@ -94,30 +96,42 @@ def reminder_create(*, case: Case | None, recipient, rule: str, period: str, cha
 
 # Rows created in one transaction are published as one message after it commits: a request
 # that notifies five people waits on the broker once, not five times.
-class _Publish:
-    """The on_commit callback of one row. The first of a commit's callbacks to run takes the rows
-    of the callbacks queued after it (they then do nothing): Django runs them in order, and a
-    rolled-back transaction or savepoint discards its callbacks, rows and all."""
+_pending = threading.local()
 
-    def __init__(self, reminder_id: int):
-        self.ids = [reminder_id]
+
+class _Batch:
+    def __init__(self):
+        self.ids: list[int] = []
         self.done = False
 
+
+class _Publish:
+    """The on_commit callback of one row (Django's public hook). Every row created before a commit
+    joins the thread's open batch; the first of the batch's callbacks to run publishes it and the
+    others then do nothing. A rolled-back savepoint or transaction discards its callbacks but not
+    its ids, so the batch is narrowed to the rows that exist when it is published."""
+
+    def __init__(self, batch: _Batch):
+        self.batch = batch
+
     def __call__(self) -> None:
-        if self.done:
+        batch = self.batch
+        if batch.done:
             return
-        queued = transaction.get_connection().run_on_commit
-        position = next((i for i, entry in enumerate(queued) if entry[1] is self), -1)
-        for entry in queued[position + 1 :]:
-            if isinstance(entry[1], _Publish) and not entry[1].done:
-                self.ids += entry[1].ids
-                entry[1].done = True
-        self.done = True
-        enqueue_send(self.ids)
+        batch.done = True
+        if getattr(_pending, "batch", None) is batch:
+            _pending.batch = None
+        ids = list(Reminder.objects.filter(pk__in=batch.ids).values_list("pk", flat=True))
+        if ids:
+            enqueue_send(ids)
 
 
 def _enqueue_on_commit(reminder_id: int) -> None:
-    transaction.on_commit(_Publish(reminder_id))
+    batch = getattr(_pending, "batch", None)
+    if batch is None or batch.done:
+        batch = _pending.batch = _Batch()
+    batch.ids.append(reminder_id)
+    transaction.on_commit(_Publish(batch))
 
 
 # Published by name: the tasks module imports this one, not the other way round.
@@ -292,6 +306,7 @@ def _render(row: Reminder, related: dict) -> tuple[str, str, str]:
         "event": related["events"].get(int(row.period)) if row.rule == Rule.EVENT else None,
         "resolution": related["resolutions"].get(row.context.get("resolution")),
         "agreement": related["agreements"].get(row.context.get("agreement")),
+        "site_url": settings.SITE_URL,
     }
     if context["event"] is not None:
         context["case"] = context["event"].case
@@ -299,7 +314,7 @@ def _render(row: Reminder, related: dict) -> tuple[str, str, str]:
     if not spec.wrapped:
         return subject, text, ""
     # The text once; the plain and HTML bodies wrap it (a plain str: escaped in HTML).
-    wrapper = {"text": text, "case": row.case, "site_url": getattr(settings, "SITE_URL", "")}
+    wrapper = {"text": text, "case": row.case, "site_url": settings.SITE_URL}
     body = render_to_string("emails/reminder_body.txt", wrapper).strip()
     html = render_to_string("emails/reminder_body.html", wrapper)
     return subject, body, html

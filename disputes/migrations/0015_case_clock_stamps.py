@@ -40,7 +40,7 @@ def rebuild_figures(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_role_groups"),
-        ("disputes", "0012_merge_agreements_and_search"),
+        ("disputes", "0014_merge_risk_and_evidence_hashes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -128,35 +128,6 @@ class Migration(migrations.Migration):
             model_name="casemonthstat",
             name="concluded",
             field=models.IntegerField(default=0),
-        ),
-        migrations.AlterField(
-            model_name="caseevent",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("submitted", "Submitted"),
-                    ("status", "Status changed"),
-                    ("assigned", "Mediator assigned"),
-                    ("escalated", "Escalated"),
-                    ("extended", "Deadline extended"),
-                    ("suspended", "Suspended"),
-                    ("resumed", "Resumed"),
-                    ("note", "Note"),
-                    ("info_added", "Information added"),
-                    ("evidence_added", "Evidence added"),
-                    ("consent", "Consent to mediation"),
-                    ("session", "Mediation session"),
-                    ("meeting", "Four-party meeting"),
-                    ("resolution", "Meeting resolution"),
-                    ("agreement", "Agreement"),
-                    ("follow_up", "Follow-up visit"),
-                    ("rating", "Rating"),
-                    ("supervision", "Supervision ordered"),
-                    ("reminder", "Reminder"),
-                ],
-                max_length=20,
-                verbose_name="kind",
-            ),
         ),
         migrations.AddIndex(
             model_name="case",

@@ -92,7 +92,7 @@ class DeadlinePolicyAdmin(SafeInputsAdmin, admin.ModelAdmin):
 
 
 @admin.register(ClockRestamp)
-class ClockRestampAdmin(admin.ModelAdmin):
+class ClockRestampAdmin(SafeInputsAdmin, admin.ModelAdmin):
     """The re-stampings after policy changes, with their progress (read-only)."""
 
     list_display = ["created_at", "__str__", "state", "progress", "cases_changed", "finished_at"]

@@ -407,8 +407,8 @@ def browser_page(transactional_db, live_server, monkeypatch, request) -> Iterato
     """
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
-            f"{CHROMIUM} is missing: run .ci/run, or `apt-get install chromium` (Playwright's own browser "
-            "download is not used).",
+            f"{CHROMIUM} is missing: run `make test` (as root it installs it; see `make browser-deps`), or "
+            "`sudo apt-get install chromium fonts-noto-cjk` (Playwright's own browser download is not used).",
             pytrace=False,
         )
     from playwright.sync_api import sync_playwright

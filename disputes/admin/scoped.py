@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext
 
 from accounts.models import User
+from config.admin_inputs import SafeInputsAdmin
 from disputes.models import Case
 from disputes.services.cases import CaseError
 from disputes.visibility import area_rows_visible_to, cases_visible_to, visible_rows
@@ -61,7 +62,7 @@ class CompactInline(admin.TabularInline):
         return field
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(SafeInputsAdmin, admin.ModelAdmin):
     """Rows the user may see, through the one door: `case_path` leads from the row to its case
     (rows hanging off a case), or `area_path` to its area (a community's meeting)."""
 

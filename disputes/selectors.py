@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case as DbCase
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.http import Http404
 
 from accounts.models import Area, User
@@ -47,6 +48,19 @@ def mediator_suggest_for_case(case: Case) -> User | None:
         .order_by("open_cases", "pk")
         .first()
     )
+
+
+def mediator_list_for_case(case: Case, *, first: User | None = None) -> QuerySet[User]:
+    """The mediators (not supervisors) who serve the case's area at its tier, as
+    mediator_suggest_for_case picks from; `first` (the signed-in user) heads the list."""
+    served = User.areas.through.objects.filter(
+        area_id__in=_ancestor_ids(case.area), area__kind__in=TIER_AREA_KINDS.get(case.tier, [])
+    ).values("user_id")
+    users = User.objects.filter(pk__in=served, is_active=True, role=User.Role.MEDIATOR)
+    if first is not None:
+        users = users.annotate(is_me=DbCase(When(pk=first.pk, then=0), default=1))
+        return users.order_by("is_me", "full_name", "username")
+    return users.order_by("full_name", "username")
 
 
 # --- Residents ---------------------------------------------------------------------------------

@@ -26,7 +26,9 @@ from disputes.admin.case_filters import AreaFilter, AssignmentFilter, DeadlineFi
 from disputes.admin.case_steps import CaseStepViews
 from disputes.admin.paging import CappedPaginator
 from disputes.admin.sessions import scan_link_html
+from disputes.admin.workbench import CaseDocumentViews, workbench_buttons
 from disputes.models import Case, CaseEvent, Evidence, MediationSession, Party, PersonalDataView
+from disputes.selectors import meeting_list_for_case
 
 
 def case_scope_q(user: User) -> Q:
@@ -153,7 +155,7 @@ DEADLINE_COLOURS = {
 
 
 @admin.register(Case)
-class CaseAdmin(CaseStepViews, admin.ModelAdmin):
+class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
     list_display = [
         "number",
         "category",
@@ -379,16 +381,12 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
                 PersonalDataView.objects.create(user=request.user, case=obj, where="admin case page")
             context.update(
                 steps=[
-                    {
-                        "name": s.name,
-                        "label": s.label,
-                        "url": reverse("admin:disputes_case_step", args=[obj.pk, s.name]),
-                    }
-                    for s in self._steps_for(request, obj)
+                    {"name": b.name, "label": b.label, "url": b.url(obj), "primary": b.primary}
+                    for b in workbench_buttons(obj, supervisor=self.has_supervise_permission(request))
                 ],
+                meetings=list(meeting_list_for_case(obj)),
                 note_form=admin_forms.NoteForm(),
                 note_url=reverse("admin:disputes_case_note", args=[obj.pk]),
-                session_add_url=reverse("admin:disputes_mediationsession_add") + f"?case={obj.pk}",
                 show_save=False,
                 show_save_and_continue=False,
                 show_save_and_add_another=False,

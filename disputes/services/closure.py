@@ -63,6 +63,35 @@ def _check_confirmation(case: Case, wanted: bool) -> None:
         )
 
 
+# What can be done now (the workbench's buttons ask the same predicates as the services below).
+# They read `case.agreement`: load the case with select_related("agreement") to ask without a query.
+
+
+def case_agreement(case: Case) -> Agreement | None:
+    try:
+        return case.agreement
+    except Agreement.DoesNotExist:
+        return None
+
+
+def agreement_can_draft(case: Case) -> bool:
+    return case.status == Case.Status.IN_MEDIATION and case_agreement(case) is None
+
+
+def agreement_can_sign(case: Case) -> bool:
+    agreement = case_agreement(case)
+    return agreement is not None and agreement.kind == Agreement.Kind.WRITTEN and not agreement.is_effective
+
+
+def agreement_can_print(case: Case) -> bool:
+    agreement = case_agreement(case)
+    return agreement is not None and agreement.kind == Agreement.Kind.WRITTEN
+
+
+def follow_up_can_record(case: Case) -> bool:
+    return case.status in (Case.Status.RESOLVED, Case.Status.CLOSED)
+
+
 @transaction.atomic
 def agreement_create(*, case: Case, actor: User, kind: str = Agreement.Kind.WRITTEN, **fields) -> Agreement:
     """Draft the agreement of a case in mediation; an oral one is recorded and effective at once."""
@@ -132,24 +161,39 @@ def agreement_sign(
             raise CaseError(_("This person is not a party of the case."))
     else:
         party = None
+    signed_at = signed_at or timezone.now()
+    _check_date(signed_at, not_before=agreement.created_at, what=_("The signature"))
     try:
         with transaction.atomic():
             signature = AgreementSignature.objects.create(
                 agreement=agreement,
                 signer=signer,
                 party=party,
-                signed_at=signed_at or timezone.now(),
+                signed_at=signed_at,
                 recorded_by=actor,
             )
     except IntegrityError:
         raise CaseError(_("This signature has already been recorded.")) from None
     if not agreement_missing_signers(agreement):
-        _agreement_take_effect(agreement=agreement, actor=actor)
+        # It takes effect on the date the last of them signed (DESIGN §6), not when it was typed in.
+        last = max(s.signed_at for s in agreement.signatures.all())
+        _agreement_take_effect(agreement=agreement, actor=actor, at=last)
     return signature
 
 
-def _agreement_take_effect(*, agreement: Agreement, actor: User) -> None:
-    now = timezone.now()
+def _check_date(when: datetime, *, not_before: datetime | None, what: str) -> None:
+    """A date entered for something that happened: not in the future, not before the case allows."""
+    if when > timezone.now() + timedelta(minutes=5):
+        raise CaseError(_("%(what)s cannot be dated in the future.") % {"what": what})
+    if not_before is not None and timezone.localdate(when) < timezone.localdate(not_before):
+        raise CaseError(
+            _("%(what)s cannot be dated before %(date)s.")
+            % {"what": what, "date": formats.date_format(timezone.localtime(not_before), "DATE_FORMAT")}
+        )
+
+
+def _agreement_take_effect(*, agreement: Agreement, actor: User, at: datetime | None = None) -> None:
+    now = at or timezone.now()
     agreement.effective_at = now
     fields = ["effective_at"]
     if agreement.kind == Agreement.Kind.WRITTEN:
@@ -219,12 +263,14 @@ def follow_up_record(
 ) -> FollowUp:
     """A staff follow-up visit of a resolved or closed case: an internal FOLLOW_UP event (the new
     risk is for staff), and the case closes if asked and still resolved."""
-    if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
+    if not follow_up_can_record(case):
         raise CaseError(_("A follow-up visit is made after the case is resolved."))
+    visited_at = visited_at or timezone.now()
+    _check_date(visited_at, not_before=case.resolved_at, what=_("The visit"))
     follow_up = FollowUp.objects.create(
         case=case,
         source=FollowUp.Source.STAFF,
-        visited_at=visited_at or timezone.now(),
+        visited_at=visited_at,
         method=method,
         performing=performing,
         satisfaction=satisfaction,

@@ -161,6 +161,10 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
+    def get_short_name(self) -> str:
+        # The admin's header greets with this: 欢迎，陈米娅, not the login name in capitals.
+        return self.full_name or self.username
+
     @property
     def is_resident(self) -> bool:
         return self.role == self.Role.RESIDENT

@@ -1,11 +1,21 @@
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import gettext as _
 
 from accounts import services
 from accounts.forms import ProfileForm, RegistrationForm
+
+
+class LoginView(auth_views.LoginView):
+    """Staff land on their to-do queue in the admin; residents on the site's home page."""
+
+    def get_default_redirect_url(self):
+        if self.request.user.is_staff:
+            return resolve_url("admin:index")
+        return super().get_default_redirect_url()
 
 
 def register(request):

@@ -335,7 +335,7 @@ class PartyForm(forms.ModelForm):
 
 
 # A case has a handful of parties: a forged TOTAL_FORMS is refused before any form is built.
-PARTY_ROWS_MAX = 30
+PARTY_ROWS_MAX = 20
 PartyFormSet = forms.modelformset_factory(
     Party, form=PartyForm, extra=1, max_num=PARTY_ROWS_MAX, absolute_max=PARTY_ROWS_MAX, validate_max=True
 )

@@ -1,6 +1,6 @@
 """Read queries with more than one caller; each returns rows with their joins already applied."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db.models import Case as DbCase
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
@@ -162,3 +162,72 @@ def case_follow_through_for_party(case: Case, party: Party | None) -> dict:
         "my_rating": rating,
         "can_rate": party is not None and rating is None and case.status in (Case.Status.RESOLVED, Case.Status.CLOSED),
     }
+
+
+# --- The mediator's to-do queue (the admin's landing page) --------------------------------------
+
+TODO_LIMIT = 25
+
+
+def todo_for_user(user: User, *, now, limit: int = TODO_LIMIT) -> dict:
+    """What waits for a staff user, each list at most `limit` rows, by what is due first.
+    A fixed number of queries however many cases there are (each on an index: case_mediator_status,
+    case_status_next_due, resolution_status_due, the reminders' recipient)."""
+    from django.utils import timezone
+
+    from accounts.selectors import area_scope_q
+    from disputes.models import Reminder
+
+    today = timezone.localdate(now)
+    day_end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+    week_end = day_end + timedelta(days=6)
+    cases = Case.objects.select_related("category").only(
+        "pk", "number", "title", "status", "next_due_at", "follow_up_due_at", "suspended_at", "category__name"
+    )
+    running = [Case.Status.ASSIGNED, Case.Status.IN_MEDIATION]
+    mine = list(
+        cases.filter(mediator=user, status__in=running, next_due_at__lt=week_end).order_by("next_due_at")[:limit]
+    )
+    return {
+        "overdue": [c for c in mine if c.next_due_at < now],
+        "due_today": [c for c in mine if now <= c.next_due_at < day_end],
+        "due_this_week": [c for c in mine if day_end <= c.next_due_at],
+        "to_acknowledge": list(
+            cases.filter(mediator=user, status=Case.Status.ASSIGNED).order_by("acknowledge_due_at")[:limit]
+        ),
+        "meetings": list(
+            Meeting.objects.filter(
+                area_scope_q(user, field="community"),
+                status=Meeting.Status.SCHEDULED,
+                scheduled_at__gte=timezone.make_aware(datetime.combine(today, time.min)),
+                scheduled_at__lt=week_end,
+            )
+            .select_related("community")
+            .prefetch_related(Prefetch("agenda_items", queryset=_agenda_with_cases()))
+            .order_by("scheduled_at")[:limit]
+        ),
+        "resolutions": list(
+            Resolution.objects.filter(owner=user, status__in=[Resolution.Status.OPEN, Resolution.Status.IN_PROGRESS])
+            .select_related("case", "meeting")
+            .order_by("due_date")[:limit]
+        ),
+        "follow_ups": list(
+            cases.filter(mediator=user, status=Case.Status.RESOLVED, follow_up_due_at__lt=week_end).order_by(
+                "follow_up_due_at"
+            )[:limit]
+        ),
+        "unassigned": list(
+            cases.filter(area_scope_q(user), status=Case.Status.SUBMITTED).order_by("next_due_at")[:limit]
+        ),
+        "supervision": list(
+            Reminder.objects.filter(recipient=user, rule="supervision", created_at__gte=now - timedelta(days=14))
+            .select_related("case")
+            .order_by("-created_at")[:limit]
+        ),
+    }
+
+
+def _agenda_with_cases():
+    from disputes.models import AgendaItem
+
+    return AgendaItem.objects.select_related("case").only("meeting_id", "topic", "case__number", "case__title")

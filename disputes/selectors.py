@@ -212,9 +212,7 @@ def todo_for_user(user: User, *, now, limit: int = TODO_LIMIT) -> dict:
             .order_by("due_date")[:limit]
         ),
         "follow_ups": list(
-            cases.filter(mediator=user, status=Case.Status.RESOLVED, follow_up_due_at__lt=week_end).order_by(
-                "follow_up_due_at"
-            )[:limit]
+            cases.filter(mediator=user, status=Case.Status.RESOLVED).order_by("follow_up_due_at")[:limit]
         ),
         "unassigned": list(
             cases.filter(area_scope_q(user), status=Case.Status.SUBMITTED).order_by("next_due_at")[:limit]

@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -296,7 +297,7 @@ class MeetingAdmin(ScopedAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["held_form"] = MeetingHeldForm(initial={"held_on": obj.scheduled_at})
+            context["held_form"] = MeetingHeldForm(initial={"held_on": min(obj.scheduled_at, timezone.now())})
             # The resolutions' owners are offered from the meeting's seats (a datalist: typing stays possible).
             context["seat_names"] = sorted(
                 {n for seat in obj.seats.select_related("organisation") for n in seat_owner_names(seat)}

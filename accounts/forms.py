@@ -88,3 +88,14 @@ class ProfileForm(forms.ModelForm):
         self.fields["language"].widget.choices = [("", _("Site default"))] + list(settings.LANGUAGES)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Save")))
+
+
+class MfaCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip()

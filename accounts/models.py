@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import validate_mainland_mobile
+from accounts.validators import MOBILE_RE, mask_phone, validate_mainland_mobile
 
 
 class Area(models.Model):
@@ -159,7 +159,12 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.full_name or self.username
+        return self.full_name or self.display_username
+
+    @property
+    def display_username(self) -> str:
+        """The user name for lists: masked if it is a mobile number (older accounts, or staff named so)."""
+        return mask_phone(self.username) if MOBILE_RE.match(self.username or "") else self.username
 
     def get_short_name(self) -> str:
         # The admin's header greets with this: 欢迎，陈米娅, not the login name in capitals.

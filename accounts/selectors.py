@@ -39,17 +39,6 @@ def served_areas(user: User) -> list[Area]:
     return user._served_areas
 
 
-def area_scope_q(user: User, *, field: str = "area") -> Q:
-    """Restrict any model with a FK to Area (`field`) to the user's area subtrees.
-
-    The served areas are read once (one small query); the filter itself is a single
-    subquery on the indexed path, however deep the tree.
-    """
-    if user.is_superuser:
-        return Q()
-    return Q(**{f"{field}__in": area_list_for_user(user).values("pk")})
-
-
 def area_children(parent: Area | None, *, kind: str | None = None) -> QuerySet[Area]:
     qs = Area.objects.filter(parent=parent)
     return qs.filter(kind=kind) if kind else qs

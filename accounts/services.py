@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -41,9 +43,18 @@ def user_set_role(*, user: User, role: str) -> User:
     return user
 
 
+def resident_username_new() -> str:
+    """A random user name such as `r3fa9c2d1e0`. Never the phone number: user names show in admin
+    lists and logs, where phone numbers must be masked (DESIGN §11). Residents sign in by phone."""
+    while True:
+        username = f"r{secrets.token_hex(5)}"
+        if not User.objects.filter(username=username).exists():
+            return username
+
+
 @transaction.atomic
 def resident_register(*, phone: str, password: str, full_name: str = "", email: str = "", language: str = "") -> User:
-    user = User(username=phone, phone=phone, full_name=full_name, email=email, language=language)
+    user = User(username=resident_username_new(), phone=phone, full_name=full_name, email=email, language=language)
     user.set_password(password)
     user.save()
     return user_set_role(user=user, role=User.Role.RESIDENT)

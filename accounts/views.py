@@ -2,11 +2,17 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django_otp import login as otp_login
 
-from accounts import services
-from accounts.forms import ProfileForm, RegistrationForm
+from accounts import mfa, ratelimit, services
+from accounts.forms import MfaCodeForm, ProfileForm, RegistrationForm
+from accounts.redirects import safe_next
 
 
 class LoginView(auth_views.LoginView):
@@ -18,6 +24,7 @@ class LoginView(auth_views.LoginView):
         return super().get_default_redirect_url()
 
 
+@ratelimit.rate_limit(ratelimit.REGISTER_PER_ADDRESS)
 def register(request):
     if request.user.is_authenticated:
         return redirect("home")
@@ -32,7 +39,7 @@ def register(request):
         )
         login(request, user, backend="accounts.backends.PhoneOrUsernameBackend")
         messages.success(request, _("Welcome! Your account is ready."))
-        return redirect(request.GET.get("next") or "home")
+        return redirect(safe_next(request, "home"))
     return render(request, "accounts/register.html", {"form": form})
 
 
@@ -44,3 +51,48 @@ def profile(request):
         messages.success(request, _("Your details were saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+def _require_staff(request) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied
+
+
+@login_required
+def mfa_setup(request):
+    """Enrol an authenticator app: scan the QR code, type the first code, get recovery codes."""
+    _require_staff(request)
+    if mfa.mfa_enrolled(request.user):
+        return redirect(f"{reverse('accounts:mfa_verify')}?{urlencode({'next': safe_next(request, 'admin:index')})}")
+    device = mfa.totp_device_pending(user=request.user)
+    form = MfaCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = mfa.totp_confirm(user=request.user, device=device, code=form.cleaned_data["code"])
+        if codes is not None:
+            otp_login(request, device)
+            context = {"codes": codes, "next": safe_next(request, "admin:index")}
+            return render(request, "accounts/mfa_recovery_codes.html", context)
+        form.add_error("code", _("That code is not right. Type the 6 digits the app shows now."))
+    context = {
+        "form": form,
+        # The SVG is drawn by segno from the device's own key: no resident's text is in it.
+        "qr_svg": mark_safe(mfa.totp_qr_svg(device)),  # noqa: S308
+        "secret": mfa.totp_secret(device),
+    }
+    return render(request, "accounts/mfa_setup.html", context)
+
+
+@login_required
+def mfa_verify(request):
+    """The second step of a staff sign-in: a code from the authenticator app or a recovery code."""
+    _require_staff(request)
+    if not mfa.mfa_enrolled(request.user):
+        return redirect(f"{reverse('accounts:mfa_setup')}?{urlencode({'next': safe_next(request, 'admin:index')})}")
+    form = MfaCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = mfa.mfa_verify(user=request.user, code=form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(safe_next(request, "admin:index"))
+        form.add_error("code", _("That code is not right, or was used already. Wait for a new code and try again."))
+    return render(request, "accounts/mfa_verify.html", {"form": form})

@@ -63,7 +63,7 @@ def case_insert_sql(overrides: dict[str, str]) -> str:
 
     columns, values = [], []
     for f in Case._meta.concrete_fields:
-        if f.primary_key:
+        if f.primary_key or f.generated:
             continue
         columns.append(f'"{f.column}"')
         if f.name in overrides:

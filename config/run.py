@@ -66,6 +66,11 @@ def _banner(port: int) -> None:
     say("")
     say(f"  Linli is running: http://127.0.0.1:{port}/")
     say(f"  Demo logins: resident1 / mediator1 / supervisor1 / admin, password: {password}")
+    if os.environ.get("LINLI_STAFF_MFA", "0").strip().lower() in {"0", "false", "no", "off", ""}:
+        say("  Staff two-factor sign-in (MFA) is OFF for this demo; it is on in production.")
+        say("  Turn it on here with LINLI_STAFF_MFA=1 make run.")
+    else:
+        say("  Staff two-factor sign-in (MFA) is ON: staff enrol an authenticator app at first sign-in.")
     say("  Press Ctrl-C to stop.")
     say("")
 
@@ -128,6 +133,8 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     var_dir = default_var_dir()
     var_dir.mkdir(parents=True, exist_ok=True)
+    # The demo logins are shared: staff MFA is off here unless LINLI_STAFF_MFA=1 (the banner says so).
+    os.environ.setdefault("LINLI_STAFF_MFA", "0")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("HTTPS", "0")
     if _answers(port):

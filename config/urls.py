@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from config import views
-from disputes.admin.todo import todo_view
+from disputes.admin.scoped import view_on_site
 
 admin.site.site_header = _("Linli dispute mediation")
 # The case list has many columns: the page needs the width more than a second menu.
@@ -16,9 +16,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
-    # The admin's landing page for staff is their to-do queue (issue 14); it shadows Django's
-    # model index at the same address, so admin:index and every breadcrumb lead there too.
-    path("admin/", admin.site.admin_view(todo_view), name="admin_todo"),
+    # Before the admin's own: its "view on site" redirect, through the one door (disputes.visibility).
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(view_on_site),
+        name="admin_view_on_site",
+    ),
     path("admin/", admin.site.urls),
     path("", include("disputes.urls")),
 ]

@@ -242,14 +242,28 @@ class MeetingScheduleForm(forms.ModelForm):
 
 
 class AgreementDraftForm(forms.ModelForm):
+    """The agreement drafted from its case; Agreement.problems (through the model's clean) says
+    what Art. 34 and Art. 35 require, as the closure service does."""
+
+    confirms = forms.TypedMultipleChoiceField(
+        label=_("the agreement confirms"),
+        choices=Agreement.Confirms.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Tick what the agreement confirms: any of these means a court cannot confirm it."),
+    )
+
     class Meta:
         model = Agreement
         fields = [
-            "kind", "parties_details", "facts", "issues", "responsibilities", "terms",
+            "kind", "drafted_on", "reached_on", "written_requested", "settles_rights",
+            "parties_details", "facts", "issues", "responsibilities", "terms",
             "performance_method", "performance_place", "performance_deadline", "oral_content",
-            "confirmation_wanted",
+            "confirms", "confirmation_wanted",
         ]  # fmt: skip
         widgets = {
+            "drafted_on": DateInput(),
+            "reached_on": DateInput(),
             "performance_deadline": DateInput(),
             **{
                 name: forms.Textarea(attrs={"rows": 3, "cols": 70})
@@ -264,14 +278,6 @@ class AgreementDraftForm(forms.ModelForm):
                 )
             },  # fmt: skip
         }
-
-    def clean(self):
-        data = super().clean()
-        if data.get("kind") == Agreement.Kind.WRITTEN and not (data.get("terms") or "").strip():
-            self.add_error("terms", _("Write the agreed terms."))
-        if data.get("kind") == Agreement.Kind.ORAL and not (data.get("oral_content") or "").strip():
-            self.add_error("oral_content", _("Record what the parties agreed orally."))
-        return data
 
 
 class SignaturesForm(forms.Form):

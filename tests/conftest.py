@@ -268,3 +268,11 @@ def browser_page(transactional_db, live_server, monkeypatch) -> Iterator[Browser
                 # plain thread-local ones), so on PostgreSQL such a connection stayed open to the end
                 # and the test database could not be dropped. Close them here, with the loop still set.
                 connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test counts its rate limits afresh (the counters live in a shared Redis)."""
+    import uuid
+
+    settings.RATELIMIT_NAMESPACE = uuid.uuid4().hex

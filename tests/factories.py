@@ -112,3 +112,21 @@ def make_case(
             services.case_withdraw(case=case, actor=applicant)
     case.refresh_from_db()
     return case
+
+
+def agreement_contents(**overrides) -> dict:
+    """Everything a written agreement must state (2002 rules Art. 35), for agreement_create."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return {
+        "facts": "Drilling at night.",
+        "issues": "Hours of work.",
+        "responsibilities": "Bob caused the noise.",
+        "terms": "No drilling after 20:00; Bob pays 500 yuan.",
+        "performance_method": "Cash",
+        "performance_place": "Community office",
+        "performance_deadline": timezone.localdate() + timedelta(days=10),
+        **overrides,
+    }

@@ -13,7 +13,8 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args, env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"HTTPS", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    unset = {"HTTPS", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LINLI_STAFF_MFA"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,
@@ -30,6 +31,15 @@ class SettingsTests:
         assert result.returncode == 0, result.stderr
         output = result.stdout + result.stderr
         assert "System check identified no issues (0 silenced)." in output, output
+
+    def test_production_mode_has_staff_mfa_lockout_and_short_staff_sessions(self):
+        code = (
+            "from django.conf import settings as s; "
+            "print(s.STAFF_MFA, s.AUTHENTICATION_BACKENDS[0], s.STAFF_SESSION_IDLE_SECONDS, s.SESSION_COOKIE_SECURE)"
+        )
+        result = _manage("shell", "-c", code, env=PRODUCTION_ENV)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split()[-4:] == ["True", "axes.backends.AxesStandaloneBackend", "1800", "True"]
 
     def test_production_mode_refuses_to_start_without_a_secret_key(self):
         env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}

@@ -6,6 +6,7 @@ that names the variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -83,7 +84,7 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.LinliAdminConfig",  # django.contrib.admin with the to-do queue as its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -94,20 +95,30 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "disputes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffSessionMiddleware",
+    "accounts.middleware.StaffMfaMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as its documentation asks: turns axes' lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -154,7 +165,8 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.PhoneOrUsernameBackend"]
+# AxesBackend first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.PhoneOrUsernameBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -163,7 +175,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Offline: a list of leaked passwords shipped in a PyPI package, no network at run time.
+    {"NAME": "accounts.passwords.BreachedPasswordValidator"},
 ]
+
+# Password guessing (django-axes): after AXES_FAILURE_LIMIT failures an account, and separately an
+# address, is locked for AXES_COOLOFF_MINUTES on the site login and the admin login (both call
+# authenticate()). The lockout page says how long to wait (accounts/lockout.py).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_username"
+# Successful logins are not logged by axes (they would keep typed phone numbers); failures are.
+AXES_DISABLE_ACCESS_LOG = True
+# Behind a reverse proxy set AXES_IPWARE_PROXY_COUNT=1 so the address is the client's, not the proxy's.
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
+
+# Staff MFA (TOTP with recovery codes, accounts/mfa.py): on unless LINLI_STAFF_MFA=0 (make run's demo).
+STAFF_MFA = env_bool("LINLI_STAFF_MFA", True)
+OTP_TOTP_ISSUER = "Linli"
+# Staff sessions end after 30 minutes idle and 12 hours in all (accounts/middleware.py); residents
+# keep Django's two-week session.
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60)
 
 # Languages: Simplified Chinese by default, English available; source strings are English.
 LANGUAGE_CODE = "zh-hans"
@@ -214,6 +251,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 BROKER_TIMEOUT = float(os.environ.get("BROKER_TIMEOUT", "1.0"))
 CELERY_BROKER_URL = REDIS_URL
+# The rate limits (accounts/ratelimit.py) count in Redis; they fail open when it is down.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "linli",
+        "OPTIONS": {"socket_timeout": BROKER_TIMEOUT, "socket_connect_timeout": BROKER_TIMEOUT},
+    },
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -244,6 +291,9 @@ REMINDER_REQUEUE_SECONDS = env_int("REMINDER_REQUEUE_SECONDS", CELERY_TASK_TIME_
 # Finished ledger exports are personal data: the nightly housekeeping deletes their files this
 # many days after they were written (disputes/services/housekeeping.py).
 LEDGER_EXPORT_KEEP_DAYS = env_int("LEDGER_EXPORT_KEEP_DAYS", 7)
+# A CSV ledger of more rows is a job with a progress page, not a download (disputes/exports.py):
+# written by the web, a million rows would outlast the server's 30 s timeout and arrive cut short.
+LEDGER_DIRECT_MAX_ROWS = env_int("LEDGER_DIRECT_MAX_ROWS", 50_000)
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "disputes.sms.ConsoleSmsBackend")
 # The worker turns print()/stdout into log lines: the console email backend then logs every line
 # of every email (bench/reminder_scan.py turns it off to measure sending, not logging).
@@ -280,6 +330,26 @@ if HTTPS:
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy on every response (django-csp; a view's own header wins, as the evidence
+# download's sandbox does). Scripts, styles, fonts and images come from our origin only: no inline
+# script, style or event handler anywhere (tests/test_csp.py walks every page as each role).
+# data: images are Bootstrap's icons in its CSS (select arrows, ticked boxes) and the dashboard's
+# charts (SVG drawn on the server).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -288,3 +358,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Rate-limit counters are keyed under this namespace (tests give each test its own).
+RATELIMIT_NAMESPACE = os.environ.get("RATELIMIT_NAMESPACE", "v1")
+# Per-scope overrides of the limits in accounts/ratelimit.py, e.g. RATE_LIMITS=register=20,filing=40
+RATE_LIMITS: dict[str, int] = {}
+for _item in env_list("RATE_LIMITS"):
+    _scope, _sep, _count = _item.partition("=")
+    if not (_sep and _count.isascii() and _count.isdecimal()):
+        raise ImproperlyConfigured(f"RATE_LIMITS: {_item!r} is not scope=number.")
+    RATE_LIMITS[_scope.strip()] = int(_count)

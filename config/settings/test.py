@@ -21,6 +21,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("LINLI_TEST_EAGER", True)  # noqa: F405
 CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LANGUAGE_CODE = "zh-hans"
+# Staff MFA is off for the tests at large (they sign staff in with force_login); the MFA tests
+# turn it on (tests/accounts/test_mfa.py).
+STAFF_MFA = env_bool("LINLI_STAFF_MFA", False)  # noqa: F405
 
 # WhiteNoise warns on every test request when its root is missing.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

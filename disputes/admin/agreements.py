@@ -25,12 +25,23 @@ from disputes.services.cases import CaseError
 
 
 class AgreementForm(forms.ModelForm):
+    # The mediator ticks what the agreement confirms (Agreement.Confirms): any tick makes it ineligible.
+    confirms = forms.TypedMultipleChoiceField(
+        label=_("the agreement confirms"),
+        choices=Agreement.Confirms.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Tick what the agreement confirms: any of these means a court cannot confirm it."),
+    )
+
     class Meta:
         model = Agreement
         fields = [
-            "case", "kind", "parties_details", "facts", "issues", "responsibilities", "terms",
+            "case", "kind", "drafted_on", "reached_on", "written_requested", "settles_rights",
+            "parties_details", "facts", "issues", "responsibilities", "terms",
             "performance_method", "performance_place", "performance_deadline", "oral_content", "scan",
-            "confirmation_wanted", "confirmation_applied_at", "court", "court_case_number", "confirmation_result",
+            "confirms", "confirmation_wanted", "confirmation_applied_at", "court", "court_case_number",
+            "confirmation_result",
         ]  # fmt: skip
 
     def clean(self):
@@ -39,8 +50,8 @@ class AgreementForm(forms.ModelForm):
         if self.instance.pk is None and case is not None and case.status != Case.Status.IN_MEDIATION:
             raise forms.ValidationError(gettext("An agreement is drafted while the case is in mediation."))
         if self.instance.pk and self.instance.is_effective:
-            changed = set(self.changed_data) - {"scan", "confirmation_wanted", "confirmation_applied_at", "court",
-                                                 "court_case_number", "confirmation_result"}  # fmt: skip
+            changed = set(self.changed_data) - {"scan", "confirms", "confirmation_wanted", "confirmation_applied_at",
+                                                 "court", "court_case_number", "confirmation_result"}  # fmt: skip
             if changed:
                 raise forms.ValidationError(
                     gettext("The agreement has taken effect: its text can no longer be changed.")
@@ -51,7 +62,7 @@ class AgreementForm(forms.ModelForm):
 class SignatureInline(CompactInline):
     model = AgreementSignature
     extra = 1
-    fields = ["signer", "party", "signed_at", "recorded_by"]
+    fields = ["signer", "party", "signed_on", "recorded_by"]
     readonly_fields = ["recorded_by"]
     can_delete = False
     verbose_name_plural = _(
@@ -73,32 +84,32 @@ class SignatureInline(CompactInline):
 
 @admin.register(Agreement)
 class AgreementAdmin(ScopedAdmin):
-    scope_field = "case__area"
     form = AgreementForm
     list_display = [
         "case",
         "kind",
-        "effective_at",
+        "effective_on",
         "confirmation_wanted",
-        "confirmation_window_ends_at",
+        "window_ends_on",
         "confirmation_result",
     ]
     list_filter = ["kind", "confirmation_wanted", "confirmation_result", "effective_at"]
     search_fields = ["case__number", "case__title", "terms"]
     list_select_related = ["case"]
-    readonly_fields = ["effective_at", "missing_signers", "confirmation_window_ends_at", "confirmation_note"]
+    readonly_fields = ["effective_on", "missing_signers", "window_ends_on", "confirmation_note"]
     change_form_template = "admin/disputes/agreement/change_form.html"
 
     def get_fieldsets(self, request, obj=None):
         return [
-            (None, {"fields": ["case", "kind", "effective_at", "missing_signers"]}),
+            (None, {"fields": ["case", "kind", "effective_on", "missing_signers"]}),
             (_("Agreement (People's Mediation Law Art. 29)"), {"fields": [
+                "drafted_on", ("written_requested", "settles_rights"),
                 "parties_details", "facts", "issues", "responsibilities", "terms",
                 "performance_method", ("performance_place", "performance_deadline"), "scan",
             ]}),
-            (_("Oral agreement"), {"fields": ["oral_content"]}),
+            (_("Oral agreement"), {"fields": ["reached_on", "oral_content"]}),
             (_("Judicial confirmation (Art. 33)"), {"fields": [
-                "confirmation_note", "confirmation_wanted", "confirmation_window_ends_at",
+                "confirmation_note", "confirms", "confirmation_wanted", "window_ends_on",
                 "confirmation_applied_at", ("court", "court_case_number"), "confirmation_result",
             ]}),
         ]  # fmt: skip
@@ -123,13 +134,25 @@ class AgreementAdmin(ScopedAdmin):
             return "-"
         return ", ".join(closure_services.agreement_missing_signers(obj)) or gettext("Everyone has signed.")
 
+    @admin.display(description=_("effective from"), ordering="effective_at")
+    def effective_on(self, obj):
+        return obj.effective_on or "-"
+
+    @admin.display(description=_("apply for confirmation by"), ordering="confirmation_window_ends_at")
+    def window_ends_on(self, obj):
+        return obj.confirmation_window_ends_on or "-"
+
     @admin.display(description=_("eligibility"))
     def confirmation_note(self, obj):
         if obj.pk is None:
             return "-"
         if obj.confirmation_eligible:
             return gettext("The parties may apply to the court within 30 days of the agreement taking effect.")
-        return gettext("Not eligible: agreements in this category cannot be confirmed by a court.")
+        if obj.kind == Agreement.Kind.ORAL:
+            return gettext("An oral agreement cannot be confirmed by a court.")
+        return gettext("Not eligible: a court cannot confirm an agreement that confirms %(what)s.") % {
+            "what": obj.get_confirms_display()
+        }
 
     def has_add_permission(self, request):
         return False  # drafted from its case: the workbench's "Draft the agreement" (disputes/admin/workbench.py)
@@ -151,7 +174,7 @@ class AgreementAdmin(ScopedAdmin):
                         agreement=form.instance,
                         signer=f.cleaned_data["signer"],
                         party=f.cleaned_data.get("party"),
-                        signed_at=f.cleaned_data.get("signed_at"),
+                        signed_on=f.cleaned_data.get("signed_on"),
                         actor=request.user,
                     )
                 except CaseError as exc:
@@ -220,7 +243,6 @@ class AgreementAdmin(ScopedAdmin):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ScopedAdmin):
-    scope_field = "case__area"
     list_display = [
         "case",
         "visited_at",

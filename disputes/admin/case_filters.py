@@ -9,9 +9,9 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import area_list_for_user
 from disputes.deadlines import DUE_SOON, LEGACY_AFTER
 from disputes.models import Case
+from disputes.visibility import areas_visible_to
 
 S = Case.Status
 
@@ -24,7 +24,7 @@ class AreaFilter(admin.SimpleListFilter):
         """A drill-down, not the whole tree (a district has hundreds of grids): the areas above the
         chosen one, the chosen one and its children; with none chosen, the user's own areas (the
         tops of their subtrees) and their children."""
-        areas = list(area_list_for_user(request.user).only("pk", "name", "path"))  # in path order
+        areas = list(areas_visible_to(request.user).only("pk", "name", "path"))  # in path order
         paths = {a.path for a in areas}
         chosen = next((a for a in areas if str(a.pk) == self.value()), None)
         if chosen is not None:
@@ -41,7 +41,7 @@ class AreaFilter(admin.SimpleListFilter):
         if not (self.value() or "").isdigit():
             return queryset
         # Looked up in the user's own areas: a foreign area id filters to nothing.
-        area = area_list_for_user(request.user).filter(pk=self.value()).only("path").first()
+        area = areas_visible_to(request.user).filter(pk=self.value()).only("path").first()
         if area is None:
             return queryset.none()
         return queryset.filter(area__path__startswith=area.path)

@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services as account_services
 from accounts.models import User
-from accounts.selectors import area_list_for_user
 from disputes import admin_forms, selectors, services
 from disputes.models import Case, CaseEvent, Party
 from disputes.services import closure as closure_services
+from disputes.visibility import areas_visible_to
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,7 @@ class CaseStepViews:
     def register_view(self, request):
         if not self.has_view_permission(request) or not request.user.has_perm("disputes.change_case"):
             raise PermissionDenied
-        areas = area_list_for_user(request.user)
+        areas = areas_visible_to(request.user)
         form = admin_forms.CaseRegisterForm(request.POST or None, areas=areas)
         if request.method == "POST" and form.is_valid():
             case = self._register(request, form.cleaned_data)

@@ -1,14 +1,14 @@
 """The mediators' workbench: the scoped case queue and the case page.
 
-Everything is limited to the areas the user serves (case_scope_q, area_scope_q): the list,
-the change page, autocompletes, actions and the custom views all load cases through
+Everything is limited to the cases the user may see (disputes.visibility, the one door): the
+list, the change page, autocompletes, actions and the custom views all load cases through
 `CaseAdmin.get_queryset`. Status changes only go through disputes.services, behind the step
 buttons and bulk actions of disputes/admin/case_steps.py; the list filters are in
 disputes/admin/case_filters.py and the session records in disputes/admin/sessions.py.
 """
 
 from django.contrib import admin
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -19,8 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.selectors import area_list_for_user, area_subtree_q, served_areas
-from accounts.validators import mask_id_number, mask_phone, normalise_phone
+from accounts.validators import mask_id_number, mask_phone
 from disputes import admin_forms
 from disputes.admin.case_filters import AreaFilter, AssignmentFilter, DeadlineFilter
 from disputes.admin.case_steps import CaseStepViews
@@ -28,30 +27,8 @@ from disputes.admin.paging import CappedPaginator
 from disputes.admin.sessions import scan_link_html
 from disputes.admin.workbench import CaseDocumentViews, workbench_buttons
 from disputes.models import Case, CaseEvent, Evidence, MediationSession, Party, PersonalDataView
-from disputes.selectors import meeting_list_for_case
-
-
-def case_scope_q(user: User) -> Q:
-    """The cases of the user's area subtrees, as accounts.selectors.area_scope_q, but through the
-    joined area's path: SQLite then walks the newest-first index and stops at the page's 100 rows
-    (20 ms on 100,000 cases) instead of reading every case of the subtree and sorting (350 ms)."""
-    if user.is_superuser:
-        return Q()
-    if not user.is_authenticated or user.is_resident:
-        return Q(pk__in=[])
-    return area_subtree_q(served_areas(user), prefix="area__")
-
-
-def case_in_scope(user: User, case: Case) -> bool:
-    """Whether the case's area is in the user's subtrees (superusers: everywhere)."""
-    return user.is_superuser or serves_case_area(user, case)
-
-
-def serves_case_area(user: User, case: Case) -> bool:
-    # Staff of the case's area: they serve the area itself or one of its ancestors. Only they see
-    # full phone and ID numbers (DESIGN §11); a superuser without such an area sees them masked.
-    return any(case.area.path.startswith(a.path) for a in served_areas(user))
-
+from disputes.selectors import case_search, meeting_list_for_case
+from disputes.visibility import areas_visible_to, case_scope_q, case_visible_to, serves_case_area
 
 # --- Inlines of the case page ----------------------------------------------------------------
 
@@ -144,15 +121,6 @@ class TimelineInline(ReadOnlyInline):
 
 # --- The case admin --------------------------------------------------------------------------
 
-# The badge colours of the next deadline (background, text), as in the ledger (DESIGN §4).
-DEADLINE_COLOURS = {
-    "green": ("#e6f4ea", "#1e6b34"),
-    "yellow": ("#fff4cc", "#7a5b00"),
-    "red": ("#fde7e7", "#a61b1b"),
-    "grey": ("#eeeeee", "#555555"),
-    "blue": ("#e8f0fe", "#1a4d99"),
-}
-
 
 @admin.register(Case)
 class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
@@ -178,10 +146,13 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
         "risk",
         "tier",
     ]
-    # Searching is done by get_search_results (one subquery on parties, no duplicates); the
-    # fields are listed for the autocomplete, which requires them.
+    # Searching is done by get_search_results (disputes.selectors.case_search, index lookups
+    # only); the fields are listed for the autocomplete, which requires them.
     search_fields = ["number", "parties__name", "parties__phone"]
-    search_help_text = _("Case number, a party's name or phone number.")
+    search_help_text = _(
+        "A case number or its last digits, a party's phone number (whole, first digits or last four) "
+        "or the beginning of a party's name."
+    )
     list_select_related = ["category", "area", "estate", "mediator"]
     ordering = ["-submitted_at", "-pk"]
     list_per_page = 100
@@ -257,10 +228,10 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
         )
 
     def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and (obj is None or case_in_scope(request.user, obj))
+        return super().has_view_permission(request, obj) and (obj is None or case_visible_to(request.user, obj))
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (obj is None or case_in_scope(request.user, obj))
+        return super().has_change_permission(request, obj) and (obj is None or case_visible_to(request.user, obj))
 
     def has_add_permission(self, request):
         return False  # staff register cases through register_view, which calls case_submit
@@ -276,17 +247,8 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
         return [f for _name, opts in self.fieldsets for f in opts["fields"]]
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        parties = Q(name__icontains=term)
-        digits = normalise_phone(term)
-        if digits.isdigit() and len(digits) >= 4:  # a whole or partial phone number
-            parties |= Q(phone__contains=digits)
-        # A subquery on parties instead of a join: one row per case, nothing to de-duplicate.
-        return queryset.filter(
-            Q(number__icontains=term) | Q(pk__in=Party.objects.filter(parties).values("case_id"))
-        ), False
+        # One id per case from the search's subquery: nothing to de-duplicate.
+        return case_search(queryset, search_term), False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "mediator":
@@ -298,7 +260,7 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
             User.objects.filter(
                 role__in=[User.Role.MEDIATOR, User.Role.SUPERVISOR],
                 is_active=True,
-                areas__in=area_list_for_user(request.user),
+                areas__in=areas_visible_to(request.user),
             )
             .distinct()
             .order_by("full_name", "username")
@@ -331,7 +293,6 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
     @admin.display(description=_("next deadline"), ordering="next_due_at")
     def deadline_badge(self, obj: Case) -> str:
         colour = obj.deadline_colour
-        background, text = DEADLINE_COLOURS[colour]
         # strftime, not date_format: two localised formats per row were a tenth of the list's time.
         due = timezone.localtime(obj.next_due_at) if obj.next_due_at else None
         if colour == "green":
@@ -340,13 +301,11 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
             label = gettext("Suspended")
         else:
             label = f"{due:%m-%d}" if due else "—"
+        # The colours are in static/css/linli_admin.css (the CSP blocks style attributes).
         return format_html(
-            '<span class="linli-deadline linli-deadline-{}" title="{}" style="background:{};color:{};'
-            'padding:2px 6px;border-radius:8px;white-space:nowrap">{}</span>',
+            '<span class="linli-deadline linli-deadline-{}" title="{}">{}</span>',
             colour,
             f"{due:%Y-%m-%d %H:%M}" if due else "",
-            background,
-            text,
             label,
         )
 
@@ -401,7 +360,7 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
 
 @admin.register(PersonalDataView)
 class PersonalDataViewAdmin(admin.ModelAdmin):
-    list_display = ["viewed_at", "user", "case", "where"]
+    list_display = ["viewed_at", "user", "case", "where", "scope", "rows"]
     list_filter = ["viewed_at"]
     search_fields = ["case__number", "user__username", "user__full_name"]
     list_select_related = ["user", "case"]

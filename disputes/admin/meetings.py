@@ -17,12 +17,12 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Estate
-from accounts.selectors import area_list_for_user
 from disputes import admin_forms
 from disputes.admin.scoped import CompactInline, ScopedAdmin, scoped_cases, staff_users
 from disputes.models import AgendaItem, Case, Meeting, MeetingSeat, Resolution, SeatTemplate
 from disputes.services import meetings as meeting_services
 from disputes.services.cases import CaseError
+from disputes.visibility import areas_visible_to
 
 
 def seat_owner_names(seat: MeetingSeat) -> list[str]:
@@ -135,7 +135,7 @@ class MeetingHeldForm(forms.Form):
 
 @admin.register(Meeting)
 class MeetingAdmin(ScopedAdmin):
-    scope_field = "community"
+    area_path = "community"
     list_display = ["scheduled_at", "topic", "community", "place", "status", "held_at", "open_resolutions"]
     list_filter = ["status", "scheduled_at"]
     search_fields = ["topic", "place", "agenda_items__case__number"]
@@ -171,7 +171,7 @@ class MeetingAdmin(ScopedAdmin):
         return obj.open_count
 
     def _communities(self, request):
-        return area_list_for_user(request.user).filter(kind=Area.Kind.COMMUNITY)
+        return areas_visible_to(request.user).filter(kind=Area.Kind.COMMUNITY)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "community":
@@ -354,7 +354,7 @@ class MeetingAdmin(ScopedAdmin):
 class ResolutionAdmin(ScopedAdmin):
     """All resolutions in scope, to track them to completion across meetings."""
 
-    scope_field = "meeting__community"
+    area_path = "meeting__community"
     list_display = ["text_short", "owner_display", "due_date", "status", "case", "meeting", "completed_at"]
     list_filter = ["status", "due_date"]
     search_fields = ["text", "owner_name", "case__number", "meeting__topic"]

@@ -7,9 +7,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.selectors import area_scope_q
 from disputes.models import DeadlinePolicy, Reminder
 from disputes.services import reminders as reminder_services
+from disputes.visibility import case_scope_q
 
 
 class DeadlinePolicyForm(forms.ModelForm):
@@ -116,10 +116,8 @@ class ReminderAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        # Staff see the reminders of cases in their areas and their own.
-        return qs.filter(Q(recipient=request.user) | area_scope_q(request.user, field="case__area"))
+        # Staff see the reminders of the cases they may see (the one door) and their own.
+        return qs.filter(Q(recipient=request.user) | case_scope_q(request.user, prefix="case__"))
 
     def has_add_permission(self, request) -> bool:
         return False

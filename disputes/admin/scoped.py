@@ -1,13 +1,17 @@
-"""What the meeting, agreement and follow-up admins share: area scoping, the case and staff
-choices of their selects, and compact inlines (disputes/admin/meetings.py, agreements.py)."""
+"""What the session, meeting, agreement and follow-up admins share: scoping through the one door
+(disputes.visibility), the case and staff choices of their selects, and compact inlines
+(disputes/admin/sessions.py, meetings.py, agreements.py)."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
 
 from accounts.models import User
-from accounts.selectors import area_scope_q
 from disputes.models import Case
 from disputes.services.cases import CaseError
+from disputes.visibility import area_rows_visible_to, cases_visible_to, visible_rows
 
 LINKABLE_CASE_STATUSES = (
     Case.Status.SUBMITTED,
@@ -19,7 +23,7 @@ LINKABLE_CASE_STATUSES = (
 
 
 def scoped_cases(request, statuses=LINKABLE_CASE_STATUSES):
-    return Case.objects.filter(area_scope_q(request.user), status__in=statuses).order_by("-submitted_at")
+    return cases_visible_to(request.user).filter(status__in=statuses).order_by("-submitted_at")
 
 
 def staff_users():
@@ -45,17 +49,34 @@ class CompactInline(admin.TabularInline):
         widget = getattr(field, "widget", None)
         if isinstance(widget, RelatedFieldWidgetWrapper):
             widget.can_add_related = widget.can_change_related = widget.can_view_related = False
-            widget.widget.attrs.setdefault("style", "max-width: 12em")  # case titles are long
+            # Case titles are long: static/css/linli_admin.css narrows this class (no style attribute: CSP).
+            widget.widget.attrs["class"] = f"{widget.widget.attrs.get('class', '')} linli-compact-select".strip()
         return field
 
 
 class ScopedAdmin(admin.ModelAdmin):
-    """Non-superusers see only rows in their areas; `scope_field` leads from the row to the Area."""
+    """Rows the user may see, through the one door: `case_path` leads from the row to its case
+    (rows hanging off a case), or `area_path` to its area (a community's meeting)."""
 
-    scope_field = "area"
+    case_path: str | None = "case"
+    area_path: str | None = None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(area_scope_q(request.user, field=self.scope_field))
+        qs = super().get_queryset(request)
+        if self.area_path:
+            return area_rows_visible_to(request.user, qs, area_path=self.area_path)
+        return visible_rows(request.user, qs, case_path=self.case_path)
 
     def _report(self, request, exc: CaseError):
         self.message_user(request, str(exc), messages.ERROR)
+
+
+def view_on_site(request, content_type_id, object_id):
+    """The admin's "view on site" redirect (/admin/r/<type>/<id>/) through the one door: Django's
+    own shortcut checks no row permission, and its redirect names the case. Routed before the
+    admin's URLs in config/urls.py."""
+    model = ContentType.objects.filter(pk=content_type_id).first()
+    model = model.model_class() if model else None
+    if model is not Case or not cases_visible_to(request.user).filter(pk=object_id).exists():
+        raise Http404
+    return contenttype_views.shortcut(request, content_type_id, object_id)

@@ -11,8 +11,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import area_scope_q
 from disputes import admin_forms
+from disputes.admin.scoped import ScopedAdmin
 from disputes.models import MediationSession
 
 
@@ -24,7 +24,7 @@ def scan_link_html(session: MediationSession) -> str:
 
 
 @admin.register(MediationSession)
-class MediationSessionAdmin(admin.ModelAdmin):
+class MediationSessionAdmin(ScopedAdmin):
     list_display = ["case", "held_at", "place", "recorded_by", "scan_link"]
     list_filter = ["held_at"]
     search_fields = ["case__number", "attendees"]
@@ -32,9 +32,6 @@ class MediationSessionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["case"]
     form = admin_forms.MediationSessionForm
     fields = ["case", "held_at", "place", "attendees", "content", "agreed", "scan"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(area_scope_q(request.user, field="case__area"))
 
     def get_fields(self, request, obj=None):
         if obj is not None:  # a record is read-only once written; the scan goes through scan_view

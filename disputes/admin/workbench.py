@@ -23,12 +23,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Estate
-from accounts.selectors import area_list_for_user
 from disputes import admin_forms, services
-from disputes.models import AgreementSignature, Case, Party
+from disputes.models import Agreement, AgreementSignature, Case, Party
 from disputes.services import closure as closure_services
 from disputes.services import meetings as meeting_services
 from disputes.services.sessions import mediation_session_record
+from disputes.visibility import areas_visible_to
 
 
 @dataclass(frozen=True)
@@ -116,13 +116,6 @@ def _community_of(area: Area) -> Area | None:
     return Area.objects.filter(pk__in=ids, kind=Area.Kind.COMMUNITY).first()
 
 
-def _at_date(day) -> datetime:
-    """A date entered for a signature: now if it is today, else midday of that day."""
-    if day == timezone.localdate():
-        return timezone.now()
-    return timezone.make_aware(datetime.combine(day, time(12, 0)))
-
-
 class CaseDocumentViews:
     """Mixed into CaseAdmin with CaseStepViews (which provides _case_for_change and _render)."""
 
@@ -204,7 +197,7 @@ class CaseDocumentViews:
     # -- a four-party meeting: the case's community, its estate's seats, the case on the agenda --
 
     def meeting_view(self, request, case, button):
-        communities = area_list_for_user(request.user).filter(kind=Area.Kind.COMMUNITY)
+        communities = areas_visible_to(request.user).filter(kind=Area.Kind.COMMUNITY)
         estates = Estate.objects.filter(community__in=communities).select_related("community")
         community = _community_of(case.area)
         tomorrow = timezone.localdate() + timedelta(days=1)
@@ -246,6 +239,7 @@ class CaseDocumentViews:
         applicant_request = gettext("The applicant asks: %(request)s") % {"request": case.request}
         form = admin_forms.AgreementDraftForm(
             request.POST or None,
+            instance=Agreement(case=case),
             initial={
                 "parties_details": closure_services.parties_details_for(case),
                 "facts": case.summary,
@@ -279,7 +273,7 @@ class CaseDocumentViews:
             def write():
                 for kind, party, day in form.signatures():
                     closure_services.agreement_sign(
-                        agreement=agreement, signer=kind, party=party, signed_at=_at_date(day), actor=request.user
+                        agreement=agreement, signer=kind, party=party, signed_on=day, actor=request.user
                     )
 
             if self._attempt(form, write):

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, User
-from accounts.selectors import area_list_for_user, served_areas
+from accounts.selectors import served_areas
 from disputes.models import Case
+from disputes.visibility import areas_visible_to
 
 PERIODS = {
     "week": _("This week"),
@@ -89,7 +90,7 @@ def scope_for(user: User, area_id: int | str | None = None) -> Scope:
     """Two small queries: the served areas and the areas of their subtrees."""
     if not (user.is_superuser or user.is_supervisor):
         raise PermissionDenied
-    choices = list(area_list_for_user(user).only("pk", "name", "kind", "path", "parent_id").order_by("path"))
+    choices = list(areas_visible_to(user).only("pk", "name", "kind", "path", "parent_id").order_by("path"))
     by_id = {a.pk: a for a in choices}
     top = min((a.depth for a in choices), default=1)
     for a in choices:

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Right
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +16,6 @@ class Category(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=50)
-    # Marriage, adoption and family-status matters cannot be confirmed by a court (司法确认).
-    judicial_confirmation_eligible = models.BooleanField(_("judicial confirmation possible"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -82,6 +81,11 @@ class Case(models.Model):
     COLLECTIVE_HOUSEHOLDS = 5
 
     number = models.CharField(_("case number"), max_length=20, unique=True, editable=False)
+    # The serial, the six digits people read out ("LL-2026-000123" → "000123"): the search finds a
+    # case by its tail with an equality on this column's index (disputes.selectors.case_search).
+    number_serial = models.GeneratedField(
+        expression=Right("number", 6), output_field=models.CharField(max_length=6), db_persist=True
+    )
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases")
     source = models.CharField(_("source"), max_length=20, choices=Source, default=Source.ONLINE)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.SUBMITTED, editable=False)
@@ -166,6 +170,11 @@ class Case(models.Model):
             models.Index(fields=["status", "last_activity_at"], name="case_status_activity"),
             # Newest-first lists and period counts.
             models.Index(fields=["-submitted_at"], name="case_submitted_desc"),
+            # case_search: a number's tail, and a number's prefix ("LL-2026-00"): LIKE 'x%' on
+            # PostgreSQL needs the pattern operator class in any collation but C (SQLite reads a
+            # range on the plain index, which it also gets here).
+            models.Index(fields=["number_serial"], name="case_number_serial"),
+            models.Index(fields=["number"], opclasses=["varchar_pattern_ops"], name="case_number_prefix"),
             # The dashboard's stock figures (disputes.dashboard.stock_for, one grouped query): the
             # cases with a running clock are a few percent of all; PostgreSQL reads this partial
             # index alone (index-only scan) instead of visiting tens of thousands of table pages.

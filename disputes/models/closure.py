@@ -1,6 +1,7 @@
 """Closure (DESIGN §6): the mediation agreement, its signatures, judicial confirmation, follow-ups."""
 
 import uuid
+from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from disputes.models.cases import Case
@@ -20,8 +22,21 @@ def agreement_scan_upload_to(instance: "Agreement", filename: str) -> str:
     return f"agreements/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
+def start_of_day(day: date) -> datetime:
+    """The local midnight that starts `day`."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def confirmation_window_end(*, effective_on: date, days: int) -> datetime:
+    """The instant the judicial-confirmation window closes (People's Mediation Law Art. 33): the
+    parties may apply through the whole `days`-th day after the agreement took effect. The one
+    place this is computed: the closure service stamps it on the agreement, and the reminder scan,
+    the admin and the parties' page read the stamped column."""
+    return start_of_day(effective_on + timedelta(days=days + 1))
+
+
 class Agreement(models.Model):
-    """The mediation agreement (调解协议书): People's Mediation Law Art. 29, 2002 rules Art. 35.
+    """The mediation agreement (调解协议书): People's Mediation Law Art. 29, 2002 rules Art. 34–35.
 
     Judicial confirmation (司法确认, Art. 33) is kept on the same row: one agreement, one window.
     """
@@ -29,6 +44,27 @@ class Agreement(models.Model):
     class Kind(models.TextChoices):
         WRITTEN = "written", _("Written agreement")
         ORAL = "oral", _("Oral agreement")
+
+    class Confirms(models.TextChoices):
+        # 最高人民法院《关于人民调解协议司法确认程序的若干规定》(2011) Art. 4 and 民诉法解释 Art. 355:
+        # an agreement that confirms one of these cannot be confirmed by a court.
+        MARRIAGE = "marriage", _("a marriage relation (marriage or divorce)")
+        ADOPTION = "adoption", _("an adoption relation")
+        IDENTITY = "identity", _("an identity relation (e.g. parentage)")
+        PROPERTY = "property", _("ownership of property")
+        IP = "ip", _("ownership of intellectual property")
+
+    # 2002 rules Art. 35: what a written agreement must state, in the order it prints.
+    REQUIRED_CONTENTS = (
+        "parties_details",
+        "facts",
+        "issues",
+        "responsibilities",
+        "terms",
+        "performance_method",
+        "performance_place",
+        "performance_deadline",
+    )
 
     class ConfirmationResult(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -53,8 +89,29 @@ class Agreement(models.Model):
     scan = models.FileField(
         _("scan of the signed agreement"), upload_to=agreement_scan_upload_to, max_length=200, blank=True
     )
+    drafted_on = models.DateField(
+        _("date of the agreement"),
+        default=timezone.localdate,
+        help_text=_("The date the written agreement was drawn up; no signature can be dated before it."),
+    )
+    reached_on = models.DateField(
+        _("day the oral agreement was reached"),
+        null=True,
+        blank=True,
+        help_text=_("An oral agreement takes effect on this day (People's Mediation Law Art. 30)."),
+    )
+    # 2002 rules Art. 34: either makes a written agreement compulsory.
+    written_requested = models.BooleanField(_("a party asked for a written agreement"), default=False)
+    settles_rights = models.BooleanField(_("it settles civil rights and obligations"), default=False)
+    # The start of the day it took effect: the last signature's or seal's date, or the day reached.
     effective_at = models.DateTimeField(_("effective from"), null=True, blank=True, editable=False)
 
+    confirms = models.JSONField(
+        _("the agreement confirms"),
+        default=list,
+        blank=True,
+        help_text=_("Tick what the agreement confirms: any of these means a court cannot confirm it."),
+    )
     confirmation_wanted = models.BooleanField(_("parties want judicial confirmation"), default=False)
     confirmation_window_ends_at = models.DateTimeField(
         _("apply for confirmation by"), null=True, blank=True, editable=False
@@ -93,19 +150,73 @@ class Agreement(models.Model):
         return self.effective_at is not None
 
     @property
+    def effective_on(self) -> date | None:
+        return timezone.localdate(self.effective_at) if self.effective_at else None
+
+    @property
+    def confirmation_window_ends_on(self) -> date | None:
+        """The last day the parties may apply (the stamped end is the midnight after it)."""
+        ends = self.confirmation_window_ends_at
+        return timezone.localdate(ends) - timedelta(days=1) if ends else None
+
+    @property
     def confirmation_eligible(self) -> bool:
-        # Marriage, adoption and family-status matters are not confirmed by courts.
-        return self.case.category.judicial_confirmation_eligible
+        """Decided per agreement, not per category: a 抚养费 agreement in 婚姻家庭 is eligible."""
+        return self.kind == self.Kind.WRITTEN and not self.confirms
+
+    def get_confirms_display(self) -> str:
+        labels = dict(self.Confirms.choices)
+        return ", ".join(str(labels.get(code, code)) for code in self.confirms)
+
+    def problems(self) -> dict[str, str]:
+        """What stops this agreement from being recorded, by field (Art. 34, Art. 35, dates,
+        eligibility). The admin form and the closure service both ask here."""
+        problems = {}
+        today = timezone.localdate()
+        if self.kind == self.Kind.ORAL:
+            required = [
+                str(f.verbose_name)
+                for f in (self._meta.get_field("written_requested"), self._meta.get_field("settles_rights"))
+                if getattr(self, f.name)
+            ]
+            if required:
+                problems["kind"] = gettext("A written agreement is required (2002 rules Art. 34): %(reasons)s.") % {
+                    "reasons": gettext("; ").join(required)
+                }
+            if not self.oral_content.strip():
+                problems["oral_content"] = gettext("Record what the parties agreed orally.")
+            if self.reached_on is None:
+                problems["reached_on"] = gettext("Give the day the oral agreement was reached.")
+            elif self.reached_on > today:
+                problems["reached_on"] = gettext("The day the agreement was reached cannot be in the future.")
+        else:
+            missing = [
+                str(self._meta.get_field(name).verbose_name)
+                for name in self.REQUIRED_CONTENTS
+                if not (str(getattr(self, name) or "").strip())
+            ]
+            if missing:
+                problems["__all__"] = gettext("A written agreement must state (2002 rules Art. 35): %(missing)s.") % {
+                    "missing": gettext("; ").join(missing)
+                }
+            if self.drafted_on and self.drafted_on > today:
+                problems["drafted_on"] = gettext("The date of the agreement cannot be in the future.")
+        unknown = set(self.confirms) - set(self.Confirms.values)
+        if unknown:
+            problems["confirms"] = gettext("Choose from the list what the agreement confirms.")
+        elif self.confirmation_wanted and not self.confirmation_eligible:
+            if self.kind == self.Kind.ORAL:
+                problems["confirmation_wanted"] = gettext("An oral agreement cannot be confirmed by a court.")
+            else:
+                problems["confirmation_wanted"] = gettext(
+                    "A court cannot confirm an agreement that confirms %(what)s."
+                ) % {"what": self.get_confirms_display()}
+        return problems
 
     def clean(self):
-        if self.confirmation_wanted and self.case_id and not self.confirmation_eligible:
-            raise ValidationError(
-                {"confirmation_wanted": _("Agreements in this category cannot be confirmed by a court.")}
-            )
-        if self.kind == self.Kind.ORAL and not self.oral_content.strip():
-            raise ValidationError({"oral_content": _("Record what the parties agreed orally.")})
-        if self.kind == self.Kind.WRITTEN and not self.terms.strip():
-            raise ValidationError({"terms": _("Write the agreed terms.")})
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems)
 
 
 class AgreementSignature(models.Model):
@@ -119,7 +230,10 @@ class AgreementSignature(models.Model):
     )
     signer = models.CharField(_("signed by"), max_length=20, choices=Signer)
     party = models.ForeignKey(Party, verbose_name=_("party"), null=True, blank=True, on_delete=models.PROTECT)
-    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    signed_on = models.DateField(
+        _("signed on"), default=timezone.localdate, help_text=_("The date written beside the signature or seal.")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -132,7 +246,7 @@ class AgreementSignature(models.Model):
     class Meta:
         verbose_name = _("signature")
         verbose_name_plural = _("signatures")
-        ordering = ["signed_at", "pk"]
+        ordering = ["signed_on", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(signer="party", party__isnull=False) | (~Q(signer="party") & Q(party__isnull=True)),
@@ -149,6 +263,18 @@ class AgreementSignature(models.Model):
     def __str__(self) -> str:
         return str(self.party.name if self.party_id else self.get_signer_display())
 
+    def date_problem(self, agreement: "Agreement") -> str:
+        """Why the signature's date cannot be right, or "" (the service and the form ask here)."""
+        if self.signed_on is None:
+            return gettext("Give the date of the signature.")
+        if self.signed_on > timezone.localdate():
+            return gettext("A signature cannot be dated in the future.")
+        if agreement.drafted_on and self.signed_on < agreement.drafted_on:
+            return gettext("A signature cannot be dated before the agreement (%(date)s).") % {
+                "date": agreement.drafted_on.isoformat()
+            }
+        return ""
+
     def clean(self):
         if self.signer == self.Signer.PARTY and self.party_id is None:
             raise ValidationError({"party": _("Choose the party who signed.")})
@@ -156,6 +282,8 @@ class AgreementSignature(models.Model):
             self.party = None
         if self.party_id and self.agreement_id and self.party.case_id != self.agreement.case_id:
             raise ValidationError({"party": _("This person is not a party of the case.")})
+        if self.agreement_id and (problem := self.date_problem(self.agreement)):
+            raise ValidationError({"signed_on": problem})
 
 
 class FollowUp(models.Model):

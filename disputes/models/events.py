@@ -82,12 +82,17 @@ class InboxMessage(models.Model):
 
 
 class PersonalDataView(models.Model):
-    """A staff user saw a case's full phone and ID numbers (DESIGN §11)."""
+    """A staff user saw full phone and ID numbers (DESIGN §11): one case's (`case`), or the cases
+    of an export (no case: `scope` says which cases, `rows` how many)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("viewed by"), on_delete=models.PROTECT)
-    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now, db_index=True)
     where = models.CharField(_("where"), max_length=100, blank=True)
+    scope = models.CharField(_("scope"), max_length=300, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("personal data view")
@@ -95,4 +100,4 @@ class PersonalDataView(models.Model):
         ordering = ["-viewed_at"]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.case_id} {self.viewed_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} {self.case_id or self.scope} {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 def export_upload_to(instance: "LedgerExport", filename: str) -> str:
     # A random name: the file is personal data, served only through the requester's download view.
-    return f"exports/{uuid.uuid4().hex}.xlsx"
+    return f"exports/{uuid.uuid4().hex}.{instance.format}"
 
 
 class LedgerExport(models.Model):
@@ -19,12 +19,23 @@ class LedgerExport(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "XLSX"
+        CSV = "csv", "CSV"
+
+    CONTENT_TYPES = {
+        Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Format.CSV: "text/csv",
+    }
+
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("requested by")
     )
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     # The filters of the dashboard's export link, resolved: period key, from, to, area, status, category.
     params = models.JSONField(_("filters"), default=dict)
+    # A CSV is a job too when it has more rows than LEDGER_DIRECT_MAX_ROWS (disputes/exports.py).
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices, default=Format.XLSX)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     rows_done = models.PositiveIntegerField(_("rows written"), default=0)
     rows_total = models.PositiveIntegerField(_("rows in total"), null=True, blank=True)
@@ -51,4 +62,8 @@ class LedgerExport(models.Model):
     @property
     def filename(self) -> str:
         start, end = (self.params.get(k, "").replace("-", "") for k in ("from", "to"))
-        return f"ledger-{start}-{end}.xlsx"
+        return f"ledger-{start}-{end}.{self.format}"
+
+    @property
+    def content_type(self) -> str:
+        return self.CONTENT_TYPES[self.format]

@@ -1,7 +1,7 @@
 """Closure (DESIGN §6): the mediation agreement and its signatures, judicial confirmation, the
 closing outcome (through the lifecycle service) and follow-up visits and ratings."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from disputes import deadlines
 from disputes.models import Agreement, AgreementSignature, Case, CaseEvent, FollowUp, Party
+from disputes.models.closure import confirmation_window_end, start_of_day
 from disputes.services.cases import (
     CaseError,
     case_close,
@@ -21,6 +22,10 @@ from disputes.services.cases import (
 )
 
 AGREEMENT_TEXT_FIELDS = (
+    "drafted_on",
+    "reached_on",
+    "written_requested",
+    "settles_rights",
     "parties_details",
     "facts",
     "issues",
@@ -33,6 +38,7 @@ AGREEMENT_TEXT_FIELDS = (
     "scan",
 )
 CONFIRMATION_FIELDS = (
+    "confirms",
     "confirmation_wanted",
     "confirmation_applied_at",
     "court",
@@ -55,12 +61,13 @@ def parties_details_for(case: Case) -> str:
     return "\n".join(lines)
 
 
-def _check_confirmation(case: Case, wanted: bool) -> None:
-    if wanted and not case.category.judicial_confirmation_eligible:
-        raise CaseError(
-            _("Agreements in the category “%(category)s” cannot be confirmed by a court.")
-            % {"category": case.category.name}
-        )
+def _check(agreement: Agreement, *, only: tuple[str, ...] = ()) -> None:
+    # The rules live on the model (Agreement.problems), where the admin form reads them too.
+    problems = agreement.problems()
+    if only:
+        problems = {k: v for k, v in problems.items() if k in only}
+    if problems:
+        raise CaseError(" ".join(str(p) for p in problems.values()))
 
 
 # What can be done now (the workbench's buttons ask the same predicates as the services below).
@@ -94,20 +101,18 @@ def follow_up_can_record(case: Case) -> bool:
 
 @transaction.atomic
 def agreement_create(*, case: Case, actor: User, kind: str = Agreement.Kind.WRITTEN, **fields) -> Agreement:
-    """Draft the agreement of a case in mediation; an oral one is recorded and effective at once."""
+    """Draft the agreement of a case in mediation; an oral one is recorded and takes effect on the
+    day it was reached (People's Mediation Law Art. 30)."""
     if case.status != Case.Status.IN_MEDIATION:
         raise CaseError(_("An agreement is drafted while the case is in mediation."))
     if Agreement.objects.filter(case=case).exists():
         raise CaseError(_("This case already has an agreement."))
-    _check_confirmation(case, fields.get("confirmation_wanted", False))
     fields.setdefault("parties_details", parties_details_for(case))
-    agreement = Agreement.objects.create(case=case, kind=kind, created_by=actor, **fields)
+    agreement = Agreement(case=case, kind=kind, created_by=actor, **fields)
+    _check(agreement)
+    agreement.save()
     if kind == Agreement.Kind.ORAL:
-        if not agreement.oral_content.strip():
-            raise CaseError(_("Record what the parties agreed orally."))
-        _agreement_take_effect(agreement=agreement, actor=actor)
-    elif not agreement.terms.strip():
-        raise CaseError(_("Write the agreed terms."))
+        _agreement_take_effect(agreement=agreement, actor=actor, effective_on=agreement.reached_on)
     return agreement
 
 
@@ -122,9 +127,10 @@ def agreement_update(*, agreement: Agreement, actor: User, **fields) -> Agreemen
     changed_text = {k: v for k, v in text.items() if getattr(agreement, k) != v}
     if changed_text and agreement.is_effective and set(changed_text) != {"scan"}:
         raise CaseError(_("The agreement has taken effect: its text can no longer be changed."))
-    _check_confirmation(agreement.case, confirmation.get("confirmation_wanted", agreement.confirmation_wanted))
     for name, value in {**changed_text, **confirmation}.items():
         setattr(agreement, name, value)
+    # Recording the court application on an older agreement does not re-judge its text.
+    _check(agreement, only=() if changed_text else ("confirms", "confirmation_wanted"))
     agreement.save(update_fields=[*changed_text, *confirmation] or None)
     return agreement
 
@@ -147,10 +153,11 @@ def agreement_sign(
     agreement: Agreement,
     signer: str,
     actor: User,
+    signed_on: date,
     party: Party | None = None,
-    signed_at: datetime | None = None,
 ) -> AgreementSignature:
-    """Record one signature (or the seal). When the last one is in, the agreement takes effect."""
+    """Record one signature (or the seal) with the date written beside it: not in the future, not
+    before the agreement. When the last one is in, the agreement takes effect on the latest date."""
     agreement = Agreement.objects.select_for_update().select_related("case").get(pk=agreement.pk)
     if agreement.kind != Agreement.Kind.WRITTEN:
         raise CaseError(_("An oral agreement is not signed."))
@@ -161,23 +168,19 @@ def agreement_sign(
             raise CaseError(_("This person is not a party of the case."))
     else:
         party = None
-    signed_at = signed_at or timezone.now()
-    _check_date(signed_at, not_before=agreement.created_at, what=_("The signature"))
+    signature = AgreementSignature(
+        agreement=agreement, signer=signer, party=party, signed_on=signed_on, recorded_by=actor
+    )
+    if problem := signature.date_problem(agreement):
+        raise CaseError(problem)
     try:
         with transaction.atomic():
-            signature = AgreementSignature.objects.create(
-                agreement=agreement,
-                signer=signer,
-                party=party,
-                signed_at=signed_at,
-                recorded_by=actor,
-            )
+            signature.save()
     except IntegrityError:
         raise CaseError(_("This signature has already been recorded.")) from None
     if not agreement_missing_signers(agreement):
-        # It takes effect on the date the last of them signed (DESIGN §6), not when it was typed in.
-        last = max(s.signed_at for s in agreement.signatures.all())
-        _agreement_take_effect(agreement=agreement, actor=actor, at=last)
+        last = max(agreement.signatures.values_list("signed_on", flat=True))
+        _agreement_take_effect(agreement=agreement, actor=actor, effective_on=last)
     return signature
 
 
@@ -192,21 +195,24 @@ def _check_date(when: datetime, *, not_before: datetime | None, what: str) -> No
         )
 
 
-def _agreement_take_effect(*, agreement: Agreement, actor: User, at: datetime | None = None) -> None:
-    now = at or timezone.now()
-    agreement.effective_at = now
+def _agreement_take_effect(*, agreement: Agreement, actor: User, effective_on: date) -> None:
+    """A written agreement takes effect on the date of its last signature or seal, an oral one on
+    the day it was reached (Art. 29 ¶2, Art. 30); the confirmation window runs from that day."""
+    agreement.effective_at = start_of_day(effective_on)
     fields = ["effective_at"]
     if agreement.kind == Agreement.Kind.WRITTEN:
         # Art. 33: the parties may apply for judicial confirmation within 30 days of effect.
         policy = deadlines.policy_for(category_id=agreement.case.category_id, tier=agreement.case.tier)
-        agreement.confirmation_window_ends_at = now + timedelta(days=policy.confirmation_days)
+        agreement.confirmation_window_ends_at = confirmation_window_end(
+            effective_on=effective_on, days=policy.confirmation_days
+        )
         fields.append("confirmation_window_ends_at")
     agreement.save(update_fields=fields)
     case = agreement.case
     case.refresh_from_db()
     note = _("The %(kind)s took effect on %(date)s.") % {
         "kind": agreement.get_kind_display(),
-        "date": formats.date_format(timezone.localtime(now), "DATE_FORMAT"),
+        "date": formats.date_format(effective_on, "DATE_FORMAT"),
     }
     case_event_record(
         case=case, actor=actor, kind=CaseEvent.Kind.AGREEMENT, note=note, data={"agreement": agreement.pk}

@@ -1,7 +1,12 @@
-"""The XLSX ledger as a Celery job: the web records the request and returns at once; a worker
-claims the row (pending → running, a conditional UPDATE, so a second message does nothing),
-writes the workbook page by page with the rows of disputes/exports.py, notes its progress after
-every page, and marks the row done (or failed with the error).
+"""The ledger as a Celery job: the XLSX always, the CSV when it has more rows than
+LEDGER_DIRECT_MAX_ROWS (a longer download would outlast the web's 30 s timeout and be cut
+short). The web records the request and returns at once; a worker claims the row (pending →
+running, a conditional UPDATE, so a second message does nothing), writes the file with
+disputes/exports.py (the workbook page by page, noting its progress after every page; the CSV in
+one COPY on PostgreSQL), and marks the row done (or failed with the error).
+
+Every ledger with full phone and ID numbers (an administrator's) writes a PersonalDataView row:
+who, when, which cases (the scope and filters) and how many rows (ledger_export_log).
 
 Publishing never makes the web wait on a broker that is down: it is tried once, after commit, and a
 failure only logs. The row stays pending and the per-minute beat task publishes it again.
@@ -20,14 +25,14 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from disputes import broker, exports
 from disputes.dashboard import period_from, scope_for
-from disputes.models import LedgerExport
+from disputes.models import LedgerExport, PersonalDataView
 
 logger = logging.getLogger(__name__)
 
 REQUEUE_AFTER = timedelta(minutes=1)
 # A running row older than this lost its worker (the task's hard time limit is shorter).
 STUCK_AFTER = timedelta(hours=2)
-PARAMS = ("period", "from", "to", "area", "status", "category")
+PARAMS = ("period", "from", "to", "area", "status", "category", "format")
 
 
 def ledger_export_request(user: User, params: dict) -> LedgerExport:
@@ -46,6 +51,9 @@ def ledger_export_request(user: User, params: dict) -> LedgerExport:
             "status": str(params.get("status", "")),
             "category": str(params.get("category", "")),
         },
+        format=params.get("format")
+        if params.get("format") in LedgerExport.Format.values
+        else LedgerExport.Format.XLSX,
     )
     pk = export.pk
     transaction.on_commit(lambda: ledger_export_enqueue(pk))
@@ -72,23 +80,26 @@ def ledger_export_run(export_id: int) -> bool:
         with translation.override(user.language or settings.LANGUAGE_CODE):
             params = export.params
             period = period_from("custom", start=_date(params.get("from")), end=_date(params.get("to")))
-            cases = ledger_cases(
-                user,
-                period=period,
-                area=params.get("area"),
-                status=params.get("status", ""),
-                category=params.get("category", ""),
-            )
+            cases = ledger_cases(user, period=period, **_filters(params))
             total = cases.count()
             LedgerExport.objects.filter(pk=export_id).update(rows_total=total)
 
             def progress(done: int) -> None:
                 LedgerExport.objects.filter(pk=export_id).update(rows_done=done)
 
-            with tempfile.TemporaryFile(suffix=".xlsx") as out:
-                done = exports.ledger_xlsx_write(cases, out, user=user, title=_("Ledger"), progress=progress)
+            with tempfile.TemporaryFile() as out:
+                if export.format == LedgerExport.Format.CSV:
+                    done = exports.ledger_csv_write(cases, out, user=user)
+                else:
+                    done = exports.ledger_xlsx_write(cases, out, user=user, title=_("Ledger"), progress=progress)
                 out.seek(0)
-                export.file.save("ledger.xlsx", File(out), save=False)
+                export.file.save(f"ledger.{export.format}", File(out), save=False)
+            ledger_export_log(
+                user,
+                where=f"ledger {export.format.upper()} export {export_id}",
+                scope=ledger_scope_label(user, period=period, **_filters(params)),
+                rows=done,
+            )
     except Exception as exc:
         logger.exception("ledger export %s failed", export_id)
         if export.file:
@@ -136,6 +147,37 @@ def ledger_cases(user: User, *, period, area=None, status: str = "", category: s
         status=status,
         category=category,
     )
+
+
+def ledger_direct_count(cases) -> int | None:
+    """The rows of a ledger the web may write itself, or None when there are more than
+    LEDGER_DIRECT_MAX_ROWS: a count that stops there (LIMIT), so it stays cheap at any size."""
+    limit = settings.LEDGER_DIRECT_MAX_ROWS
+    n = cases.order_by()[: limit + 1].count()
+    return None if n > limit else n
+
+
+def ledger_scope_label(user: User, *, period, area=None, status: str = "", category: str = "") -> str:
+    """Which cases a ledger holds, for the access log: the area, the period and the filters."""
+    parts = [scope_for(user, area).name, f"{period.start.isoformat()}..{period.end.isoformat()}"]
+    parts += [f"{name}={value}" for name, value in (("status", status), ("category", category)) if value]
+    return "; ".join(parts)[:300]
+
+
+def ledger_export_log(user: User, *, where: str, scope: str, rows: int) -> PersonalDataView | None:
+    """Record that `user` took full phone and ID numbers out in a ledger (nothing when the
+    ledger masks them)."""
+    if not exports.shows_personal_data(user):
+        return None
+    return PersonalDataView.objects.create(user=user, where=where[:100], scope=scope, rows=rows)
+
+
+def _filters(params: dict) -> dict:
+    return {
+        "area": params.get("area") or None,
+        "status": params.get("status", ""),
+        "category": params.get("category", ""),
+    }
 
 
 def _date(value) -> date | None:

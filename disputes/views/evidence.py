@@ -1,35 +1,28 @@
 """Evidence files: stored outside the static root and served only through this view."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_safe
 
-from accounts.selectors import area_scope_q
-from disputes.models import Case, Evidence, Party
+from accounts import ratelimit
+from disputes.models import Evidence
 from disputes.uploads import ACCEPTED_CONTENT_TYPES
+from disputes.visibility import visible_rows
 
 
 def _get_evidence_for_user(user, pk: int) -> Evidence:
-    """The evidence file if `user` is a party to its case (with their resident account), its
-    assigned mediator, or staff whose areas cover the case's area; 404 for anyone else, so
-    that the existence of other people's files is not revealed."""
-    evidence = Evidence.objects.select_related("case").filter(pk=pk).first()
+    """The evidence file if `user` may see its case (disputes.visibility: a party with their
+    resident account, the assigned mediator, staff whose areas cover the case's area); 404 for
+    anyone else, so that the existence of other people's files is not revealed."""
+    evidence = visible_rows(user, Evidence.objects.select_related("case")).filter(pk=pk).first()
     if evidence is None:
-        raise Http404("No such file.")
-    case = evidence.case
-    allowed = (
-        Party.objects.filter(case=case, user=user).exists()
-        or case.mediator_id == user.pk
-        or (not user.is_resident and Case.objects.filter(Q(pk=case.pk) & area_scope_q(user)).exists())
-    )
-    if not allowed:
         raise Http404("No such file.")
     return evidence
 
 
 @require_safe
 @login_required
+@ratelimit.rate_limit(ratelimit.EVIDENCE_PER_USER)
 def evidence_download(request, pk: int) -> FileResponse:
     evidence = _get_evidence_for_user(request.user, pk)
     content_type = evidence.content_type

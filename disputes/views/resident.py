@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from accounts import ratelimit
 from accounts.validators import mask_id_number, mask_phone
 from disputes import deadlines, pending_uploads, selectors, services, uploads
 from disputes.forms import AddInformationForm, CaseFilingForm, ConsentForm, WithdrawForm
@@ -51,6 +52,7 @@ def _resident_required(request) -> None:
 
 @csrf_exempt  # CSRF is checked by _case_new_form, after the size checks below have read the body safely.
 @login_required
+@ratelimit.rate_limit(ratelimit.FILING_PER_USER)
 def case_new(request):
     _resident_required(request)
     if request.method == "POST":

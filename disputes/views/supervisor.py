@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,12 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import safe_next
 from disputes import dashboard as dash
 from disputes import exports
-from disputes.models import Case, LedgerExport
+from disputes.models import LedgerExport
 from disputes.services import ledger_exports
 from disputes.services.cases import CaseError
 from disputes.services.supervision import case_supervision_order
+from disputes.visibility import cases_visible_to
 
 
 def _require_supervisor(request) -> None:
@@ -104,8 +107,7 @@ def supervision(request):
 @require_POST
 def supervision_order(request, number: str):
     _require_supervisor(request)
-    scope = dash.scope_for(request.user)
-    case = get_object_or_404(Case.objects.select_related("mediator"), number=number, area_id__in=scope.area_ids)
+    case = get_object_or_404(cases_visible_to(request.user).select_related("mediator"), number=number)
     try:
         case_supervision_order(case=case, actor=request.user, note=request.POST.get("note", "").strip()[:500])
     except CaseError as exc:
@@ -116,21 +118,36 @@ def supervision_order(request, number: str):
             _("Supervision of case %(number)s ordered; %(mediator)s has been notified.")
             % {"number": case.number, "mediator": case.mediator},
         )
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/dashboard/") else "disputes:supervision")
+    return redirect(safe_next(request, "disputes:supervision", prefix="/dashboard/"))
 
 
 @login_required
 def ledger_export(request):
-    """The CSV ledger, streamed. The XLSX ledger is a job: see ledger_export_request."""
+    """The CSV ledger, streamed, up to LEDGER_DIRECT_MAX_ROWS rows; a larger one is refused with a
+    page that offers the job (a download past the server's timeout would arrive cut short). The
+    XLSX ledger is always a job: see ledger_export_request."""
     _require_supervisor(request)
     period = _period(request)
-    cases = ledger_exports.ledger_cases(
+    filters = {
+        "area": request.GET.get("area"),
+        "status": request.GET.get("status", ""),
+        "category": request.GET.get("category", ""),
+    }
+    cases = ledger_exports.ledger_cases(request.user, period=period, **filters)
+    rows = ledger_exports.ledger_direct_count(cases)
+    if rows is None:
+        job = {key: request.GET.get(key, "") for key in ledger_exports.PARAMS if key != "format"}
+        job.update(period=period.key, **{"from": period.start.isoformat(), "to": period.end.isoformat()})
+        return render(
+            request,
+            "disputes/ledger_too_large.html",
+            {"limit": settings.LEDGER_DIRECT_MAX_ROWS, "job": job, "period": period},
+        )
+    ledger_exports.ledger_export_log(
         request.user,
-        period=period,
-        area=request.GET.get("area"),
-        status=request.GET.get("status", ""),
-        category=request.GET.get("category", ""),
+        where="ledger CSV download",
+        scope=ledger_exports.ledger_scope_label(request.user, period=period, **filters),
+        rows=rows,
     )
     name = f"ledger-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     response = StreamingHttpResponse(exports.ledger_csv(cases, user=request.user), content_type="text/csv")
@@ -167,7 +184,7 @@ def ledger_export_download(request, pk: int):
         handle,
         as_attachment=True,
         filename=export.filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=export.content_type,
     )
 
 

@@ -29,7 +29,7 @@ class RegistrationTests:
         assert response.status_code == 302
         assert response["Location"] == reverse("home")
         user = User.objects.get(phone="13800138000")
-        assert user.username == "13800138000"
+        assert user.username != "13800138000"  # never the phone (tests/accounts/test_user_names.py)
         assert user.full_name == "Wang Fang"
         assert user.role == User.Role.RESIDENT
         assert not user.is_staff

@@ -124,10 +124,24 @@ class BrowserMeetingTests:
         )
         for party in case.parties.all():
             closure.agreement_sign(
-                agreement=agreement, signer=AgreementSignature.Signer.PARTY, party=party, actor=cast["mia"]
+                agreement=agreement,
+                signer=AgreementSignature.Signer.PARTY,
+                party=party,
+                actor=cast["mia"],
+                signed_on=timezone.localdate(),
             )
-        closure.agreement_sign(agreement=agreement, signer=AgreementSignature.Signer.MEDIATOR, actor=cast["mia"])
-        closure.agreement_sign(agreement=agreement, signer=AgreementSignature.Signer.COMMITTEE_SEAL, actor=cast["mia"])
+        closure.agreement_sign(
+            agreement=agreement,
+            signer=AgreementSignature.Signer.MEDIATOR,
+            actor=cast["mia"],
+            signed_on=timezone.localdate(),
+        )
+        closure.agreement_sign(
+            agreement=agreement,
+            signer=AgreementSignature.Signer.COMMITTEE_SEAL,
+            actor=cast["mia"],
+            signed_on=timezone.localdate(),
+        )
         page.goto(browser_page.url(f"/admin/disputes/agreement/{agreement.pk}/print/"))
         assert page.locator("section.sheet").count() == 3
         shot = browser_page.screenshot(page, "meeting_3_agreement_print")

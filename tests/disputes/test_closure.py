@@ -1,12 +1,13 @@
 """Each closing outcome and its required fields, through the lifecycle service."""
 
 import pytest
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from disputes.models import Agreement, Case, CaseEvent
 from disputes.services import closure as svc
 from disputes.services.cases import CaseError
-from tests.factories import make_case
+from tests.factories import agreement_contents, make_case
 
 pytestmark = pytest.mark.django_db
 Out = Case.Outcome
@@ -38,7 +39,7 @@ class ClosureTests:
     def test_a_written_agreement_outcome_needs_an_effective_agreement_and_a_summary(self, case, mia):
         message = "Record the agreement and let it take effect before closing with it."
         _refused(case, mia, message, outcome=Out.WRITTEN_AGREEMENT, summary="Signed.")
-        svc.agreement_create(case=case, actor=mia, terms="Quiet after 20:00")
+        svc.agreement_create(case=case, actor=mia, **agreement_contents(terms="Quiet after 20:00"))
         _refused(case, mia, message, outcome=Out.WRITTEN_AGREEMENT, summary="Signed.")
         Agreement.objects.filter(case=case).update(effective_at="2026-01-01T00:00Z")
         _refused(case, mia, "Write a closing summary.", outcome=Out.WRITTEN_AGREEMENT, summary="")
@@ -54,7 +55,13 @@ class ClosureTests:
             outcome=Out.ORAL_AGREEMENT,
             summary="Agreed orally.",
         )
-        svc.agreement_create(case=case, actor=mia, kind=Agreement.Kind.ORAL, oral_content="Bob apologised.")
+        svc.agreement_create(
+            case=case,
+            actor=mia,
+            kind=Agreement.Kind.ORAL,
+            oral_content="Bob apologised.",
+            reached_on=timezone.localdate(),
+        )
         case.refresh_from_db()
         svc.case_close_with_outcome(case=case, actor=mia, outcome=Out.ORAL_AGREEMENT, summary="Agreed orally.")
         case.refresh_from_db()

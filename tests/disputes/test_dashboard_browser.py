@@ -33,7 +33,10 @@ class DashboardBrowserTests:
         assert page.locator("html").get_attribute("lang") == "zh-hans"
         received = int(page.locator("#kpi-received").inner_text())
         assert received > 0
-        assert page.locator("svg.pygal-chart").count() == 4
+        charts = page.locator("figure.chart img")
+        assert charts.count() == 4
+        # Each SVG image decoded and drew (a broken data: URI has no natural size).
+        assert all(w > 0 for w in charts.evaluate_all("images => images.map(i => i.naturalWidth)"))
         page.locator("#rate-cards details summary").first.click()
         assert page.locator("#rate-cards details[open] p").first.is_visible()
         browser_page.screenshot(page, "dashboard")

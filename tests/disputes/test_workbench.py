@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from disputes.models import Agreement, AgreementSignature, Case, CaseEvent, Meeting, Party, Resolution
 from disputes.services import closure, meetings
-from tests.factories import make_case, make_estate
+from tests.factories import agreement_contents, make_case, make_estate
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
@@ -45,10 +45,13 @@ def buttons_on(client, case) -> set[str]:
 
 
 def sign_all(agreement, actor):
+    today = timezone.localdate()
     for party in agreement.case.parties.all():
-        closure.agreement_sign(agreement=agreement, signer=AgreementSignature.Signer.PARTY, party=party, actor=actor)
+        closure.agreement_sign(
+            agreement=agreement, signer=AgreementSignature.Signer.PARTY, party=party, actor=actor, signed_on=today
+        )
     for kind in (AgreementSignature.Signer.MEDIATOR, AgreementSignature.Signer.COMMITTEE_SEAL):
-        closure.agreement_sign(agreement=agreement, signer=kind, actor=actor)
+        closure.agreement_sign(agreement=agreement, signer=kind, actor=actor, signed_on=today)
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ class WorkbenchButtonTests:
     ):
         case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=status, actor=mia)
         if agreement:
-            made = closure.agreement_create(case=case, actor=mia, terms="Quiet after 22:00.")
+            made = closure.agreement_create(case=case, actor=mia, **agreement_contents())
             if agreement == "effective":
                 sign_all(made, mia)
             case.refresh_from_db()
@@ -103,10 +106,19 @@ class WorkbenchDocumentTests:
 
     def test_drafting_it_returns_to_the_case(self, client, mia, case_in_mediation):
         client.force_login(mia)
-        response = client.post(
-            doc_url(case_in_mediation, "agreement"),
-            {"version": case_in_mediation.version, "kind": "written", "parties_details": "x", "terms": "Quiet."},
-        )
+        contents = agreement_contents(terms="Quiet.")
+        data = {
+            "version": case_in_mediation.version,
+            "kind": "written",
+            "drafted_on": timezone.localdate().isoformat(),
+            "parties_details": "x",
+            **contents,
+            "performance_deadline": contents["performance_deadline"].isoformat(),
+        }
+        response = client.post(doc_url(case_in_mediation, "agreement"), {**data, "responsibilities": ""})
+        assert response.status_code == 200  # Art. 35: each side's responsibility is missing
+        assert response.context["form"].errors and "Quiet." in response.content.decode()
+        response = client.post(doc_url(case_in_mediation, "agreement"), data)
         assert response.status_code == 302 and response.url == change_url(case_in_mediation)
         assert Agreement.objects.get(case=case_in_mediation).terms == "Quiet."
 
@@ -183,7 +195,7 @@ class WorkbenchDocumentTests:
         assert names == {"Alice Zhang", "王大明", "物业公司"}
         assert case_in_mediation.events.filter(kind=CaseEvent.Kind.NOTE).count() == 2
         case_in_mediation.refresh_from_db()
-        agreement = closure.agreement_create(case=case_in_mediation, actor=mia, terms="Quiet.")
+        agreement = closure.agreement_create(case=case_in_mediation, actor=mia, **agreement_contents())
         html = client.get(reverse("admin:disputes_agreement_print", args=[agreement.pk])).content.decode()
         assert "王大明" in html
 
@@ -199,9 +211,9 @@ class WorkbenchDocumentTests:
 
 class SignatureDateTests:
     def test_the_agreement_takes_effect_on_the_last_signature_date(self, client, mia, case_in_mediation):
-        agreement = closure.agreement_create(case=case_in_mediation, actor=mia, terms="Quiet.")
+        agreement = closure.agreement_create(case=case_in_mediation, actor=mia, **agreement_contents())
         case_in_mediation.refresh_from_db()
-        Agreement.objects.filter(pk=agreement.pk).update(created_at=timezone.now() - timedelta(days=10))
+        Agreement.objects.filter(pk=agreement.pk).update(drafted_on=timezone.localdate() - timedelta(days=10))
         client.force_login(mia)
         parties = list(case_in_mediation.parties.order_by("pk"))
         day = (timezone.localdate() - timedelta(days=3)).isoformat()
@@ -214,7 +226,7 @@ class SignatureDateTests:
         assert timezone.localdate(agreement.effective_at).isoformat() == last
 
     def test_a_signature_in_the_future_is_refused_and_none_is_kept(self, client, mia, case_in_mediation):
-        closure.agreement_create(case=case_in_mediation, actor=mia, terms="Quiet.")
+        closure.agreement_create(case=case_in_mediation, actor=mia, **agreement_contents())
         case_in_mediation.refresh_from_db()
         client.force_login(mia)
         data = {

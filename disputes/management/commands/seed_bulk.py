@@ -299,6 +299,8 @@ class _Generator:
 def _defaults(model) -> list[tuple[str, object]]:
     out = []
     for f in model._meta.concrete_fields:
+        if f.generated:  # computed by the database (e.g. Case.number_serial)
+            continue
         if f.has_default():
             value = f.get_default()
         elif f.null:

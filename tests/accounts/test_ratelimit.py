@@ -1,0 +1,123 @@
+"""Rate limits on registration, filing, the evidence view and SMS codes, in Redis; they fail open
+when Redis is down (issue 12, item 3)."""
+
+import logging
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils.translation import ngettext, override
+
+from accounts import ratelimit
+from accounts.models import User
+from disputes.models import Case
+
+pytestmark = pytest.mark.django_db
+
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+
+
+def _register(client, n: int, addr="10.1.0.1"):
+    data = {
+        "phone": f"1380013{n:04d}",
+        "full_name": "Wang Fang",
+        "password1": "Quiet-Neighbour-42",
+        "password2": "Quiet-Neighbour-42",
+    }
+    client.logout()
+    return client.post(reverse("accounts:register"), data, REMOTE_ADDR=addr)
+
+
+@pytest.fixture
+def redis_down(settings):
+    settings.CACHES = {**settings.CACHES, "ratelimit": {**settings.CACHES["ratelimit"], "LOCATION": UNREACHABLE_REDIS}}
+
+
+class RateLimitTests:
+    def test_registration_is_limited_per_address(self, client, settings):
+        settings.RATE_LIMITS = {"register": 3}
+        for n in range(3):
+            assert _register(client, n).status_code == 302
+
+        response = _register(client, 3)
+
+        assert response.status_code == 429
+        assert User.objects.count() == 3
+        with override("zh-hans"):
+            expected = ngettext(
+                "You have done this too many times in a short while. Please try again in %(minutes)s minute.",
+                "You have done this too many times in a short while. Please try again in %(minutes)s minutes.",
+                2,
+            )
+        assert expected.split("%(minutes)s")[0] in response.content.decode()
+        # Another address may still register.
+        assert _register(client, 4, addr="10.1.0.2").status_code == 302
+
+    def test_filing_is_limited_per_resident(self, client, alice, carol, settings):
+        settings.RATE_LIMITS = {"filing": 2}
+        client.force_login(alice)
+        for _ in range(2):
+            assert client.post(reverse("disputes:case_new"), {}).status_code != 429
+
+        assert client.post(reverse("disputes:case_new"), {}).status_code == 429
+        assert client.get(reverse("disputes:case_new")).status_code == 200  # reading the form is not counted
+        client.force_login(carol)
+        assert client.post(reverse("disputes:case_new"), {}).status_code != 429
+        assert not Case.objects.exists()
+
+    def test_the_evidence_view_is_limited_per_user(self, client, alice, settings):
+        settings.RATE_LIMITS = {"evidence": 2}
+        client.force_login(alice)
+        url = reverse("disputes:evidence_download", args=[999999])
+        for _ in range(2):
+            assert client.get(url).status_code == 404
+
+        assert client.get(url).status_code == 429
+
+    def test_sms_codes_are_limited_per_phone_and_per_address(self, settings):
+        settings.RATE_LIMITS = {"sms_code_phone": 2, "sms_code_addr": 2}
+        request = RequestFactory().post("/", REMOTE_ADDR="10.1.0.5")
+        other = RequestFactory().post("/", REMOTE_ADDR="10.1.0.6")
+
+        assert ratelimit.sms_code_wait(phone="13800138001", request=request) == 0
+        assert ratelimit.sms_code_wait(phone="13800138001", request=other) == 0
+        assert ratelimit.sms_code_wait(phone="13800138001", request=other) > 0
+        assert ratelimit.sms_code_wait(phone="13800138002", request=request) == 0
+        assert ratelimit.sms_code_wait(phone="13800138003", request=request) > 0  # 3rd from 10.1.0.5
+
+    def test_the_wait_is_within_the_window(self, settings):
+        settings.RATE_LIMITS = {"sms_code_phone": 0}
+
+        wait = ratelimit.hit(ratelimit.SMS_CODE_PER_PHONE, "13800138001")
+
+        assert 0 < wait <= ratelimit.SMS_CODE_PER_PHONE.window
+
+
+class RateLimitRedisDownTests:
+    def test_registration_goes_on_and_logs_a_warning(self, client, settings, redis_down, caplog):
+        settings.RATE_LIMITS = {"register": 0}
+        with caplog.at_level(logging.WARNING, logger="accounts.ratelimit"):
+            response = _register(client, 1)
+
+        assert response.status_code == 302
+        assert User.objects.filter(phone="13800130001").exists()
+        assert any("rate-limit store is unreachable" in r.getMessage() for r in caplog.records)
+
+    def test_filing_evidence_and_sms_codes_go_on(self, client, alice, settings, redis_down, caplog):
+        settings.RATE_LIMITS = {"filing": 0, "evidence": 0, "sms_code_phone": 0, "sms_code_addr": 0}
+        client.force_login(alice)
+
+        with caplog.at_level(logging.WARNING, logger="accounts.ratelimit"):
+            assert client.post(reverse("disputes:case_new"), {}).status_code == 200
+            assert client.get(reverse("disputes:evidence_download", args=[1])).status_code == 404
+            request = RequestFactory().post("/", REMOTE_ADDR="10.1.0.5")
+            assert ratelimit.sms_code_wait(phone="13800138001", request=request) == 0
+
+        assert len([r for r in caplog.records if r.name == "accounts.ratelimit"]) >= 4
+
+    def test_password_reset_goes_on(self, client, alice, settings, redis_down):
+        settings.RATE_LIMITS = {"password_reset_addr": 0, "password_reset_email": 0}
+
+        response = client.post(reverse("accounts:password_reset"), {"email": alice.email})
+
+        assert response.status_code == 302

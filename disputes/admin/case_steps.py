@@ -194,23 +194,25 @@ class CaseStepViews:
                 messages.WARNING,
             )
             return redirect(self._change_url(case))
-        staff, suggested = None, None
+        staff, chosen, suggested = None, None, None
         if step.name == "accept":
             # Mediators of the case's area and tier only, the signed-in one first (and chosen)
-            # when they serve it; otherwise the least-loaded one is suggested.
+            # when they serve it; otherwise the least-loaded one is chosen and named as suggested.
             staff = selectors.mediator_list_for_case(case, first=request.user)
-            suggested = request.user if staff.filter(pk=request.user.pk).exists() else None
-            suggested = suggested or selectors.mediator_suggest_for_case(case)
+            if staff.filter(pk=request.user.pk).exists():
+                chosen = request.user
+            else:
+                chosen = suggested = selectors.mediator_suggest_for_case(case)
         elif "mediator" in step.form.base_fields:
             staff = selectors.staff_list_for_case(case)
-        form = step.form(request.POST or None, case=case, staff=staff, suggested=suggested)
+        form = step.form(request.POST or None, case=case, staff=staff, suggested=chosen)
         if request.method == "POST" and form.is_valid():
             self._run_step(request, case, step, form.cleaned_data)
             return redirect(self._change_url(case))
         return self._render(
             request,
             "admin/disputes/case/step_form.html",
-            title=f"{step.label}: {case.number}",
+            title=f"{step.label}：{case.number}",
             case=case,
             form=form,
             step=step,

@@ -132,7 +132,11 @@ class BrowserWorkbenchTests:
         step("agreement")
         assert page.input_value("#id_facts") == case.summary
         assert "王强" in page.input_value("#id_parties_details")
+        page.fill("#id_responsibilities", "王强夜间施工噪音扰民，负主要责任。")
         page.fill("#id_terms", "王强于每日20时后停止电钻施工。")
+        page.fill("#id_performance_method", "王强自行遵守，物业监督。")
+        page.fill("#id_performance_place", "幸福小区3号楼")
+        page.fill("#id_performance_deadline", (timezone.localdate() + timedelta(days=7)).isoformat())
         shot("agreement")
         submit()
 

@@ -126,6 +126,7 @@ class TimelineInline(ReadOnlyInline):
 class CaseAdmin(CaseDocumentViews, CaseStepViews, admin.ModelAdmin):
     list_display = [
         "number",
+        "title",
         "category",
         "applicant",
         "place",

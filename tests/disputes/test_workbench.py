@@ -299,3 +299,16 @@ class MeetingPageTests:
         meetings.meeting_record_held(meeting=meeting, actor=mia)
         meeting.refresh_from_db()
         assert meeting.held_at == meeting.scheduled_at
+
+
+class CaseListWordingTests:
+    def test_the_list_has_the_subject_and_a_resolved_case_shows_its_follow_up_deadline(
+        self, client, alice, bob, areas, mia
+    ):
+        resolved = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=S.RESOLVED, actor=mia)
+        client.force_login(mia)
+        html = client.get(reverse("admin:disputes_case_changelist")).content.decode()
+        assert "column-title" in html and resolved.title in html
+        due = timezone.localtime(resolved.follow_up_due_at)
+        assert f"{due:%m-%d}" in html
+        assert "linli-deadline-green" not in html

@@ -24,11 +24,15 @@ class LoginView(auth_views.LoginView):
         return super().get_default_redirect_url()
 
 
-@ratelimit.rate_limit(ratelimit.REGISTER_PER_ADDRESS)
 def register(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = RegistrationForm(request.POST or None)
+    if request.method == "POST":
+        wait = ratelimit.hit(ratelimit.REGISTER_PER_ADDRESS, ratelimit.client_address(request))
+        if wait:
+            form.add_error(None, ratelimit.wait_message(wait))
+            return render(request, "accounts/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         user = services.resident_register(
             phone=form.cleaned_data["phone"],

@@ -43,26 +43,20 @@ class AcceptForm(CaseStepForm):
 
 
 class ResolveForm(CaseStepForm):
+    """Resolved by the case's agreement, which has taken effect (a reconciliation is its own step)."""
+
     outcome = forms.ChoiceField(label=_("Outcome"), choices=())
     summary = _text(_("Closing summary"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # An agreement that has taken effect is the outcome; without one, the case is reconciled
-        # or settled by an oral agreement recorded on the agreement page.
         from disputes.services.closure import case_agreement
 
         agreement = case_agreement(self.case)
-        choices = [(Case.Outcome.RECONCILED, Case.Outcome.RECONCILED.label)]
-        if agreement is not None and agreement.is_effective:
-            outcome = (
-                Case.Outcome.WRITTEN_AGREEMENT
-                if agreement.kind == Agreement.Kind.WRITTEN
-                else Case.Outcome.ORAL_AGREEMENT
-            )
-            choices.insert(0, (outcome, outcome.label))
-        self.fields["outcome"].choices = choices
-        self.fields["outcome"].initial = choices[0][0]
+        written = agreement is None or agreement.kind == Agreement.Kind.WRITTEN
+        outcome = Case.Outcome.WRITTEN_AGREEMENT if written else Case.Outcome.ORAL_AGREEMENT
+        self.fields["outcome"].choices = [(outcome, outcome.label)]
+        self.fields["outcome"].initial = outcome
 
 
 class CloseForm(CaseStepForm):
@@ -104,6 +98,36 @@ class ReopenForm(CaseStepForm):
 class ReassignForm(CaseStepForm):
     mediator = forms.ModelChoiceField(label=_("New mediator"), queryset=None)
     note = _text(_("Note"), required=False)
+
+
+class RiskForm(CaseStepForm):
+    risk = forms.ChoiceField(label=_("Risk level"), choices=Case.Risk.choices)
+    reason = _text(_("Why the risk level changes"))
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["risk"].initial = case.risk
+
+
+class PoliceReportForm(CaseStepForm):
+    reported_by = forms.CharField(label=_("Reported by"), max_length=50)
+    reported_at = forms.DateTimeField(label=_("Reported at"), help_text=_("For example 2026-05-01 14:30."))
+    police_station = forms.CharField(label=_("Police station"), max_length=100)
+    receipt_number = forms.CharField(label=_("Receipt number"), max_length=60)
+    note = _text(_("What was reported"), required=False)
+
+
+class ReconcileForm(CaseStepForm):
+    summary = _text(_("How the parties settled it"))
+
+
+class ReferForm(CaseStepForm):
+    target = forms.CharField(
+        label=_("Referred to"),
+        max_length=100,
+        help_text=_("A court, an arbitration body, a department or the police."),
+    )
+    note = _text(_("Why it is referred"), required=False)
 
 
 class NoteForm(forms.Form):

@@ -20,9 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services as account_services
 from accounts.models import User
+from config.inputs import parse_id
 from disputes import admin_forms, selectors, services
 from disputes.models import Case, CaseEvent, Party
 from disputes.services import closure as closure_services
+from disputes.services import steps
 from disputes.visibility import areas_visible_to
 
 
@@ -75,7 +77,7 @@ STEPS = {
             "resolve",
             _("Resolve"),
             admin_forms.ResolveForm,
-            services.case_can_resolve,
+            closure_services.case_can_resolve_by_agreement,
             lambda case, actor, d: closure_services.case_close_with_outcome(
                 case=case, actor=actor, outcome=d["outcome"], summary=d["summary"]
             ),
@@ -126,6 +128,48 @@ STEPS = {
             _("Case %(number)s was reopened."),
         ),
         Step(
+            "set_risk",
+            _("Set the risk level"),
+            admin_forms.RiskForm,
+            steps.risk_set_allowed,
+            lambda case, actor, d: steps.case_set_risk(case=case, actor=actor, risk=d["risk"], reason=d["reason"]),
+            _("The risk level of case %(number)s was set."),
+        ),
+        Step(
+            "report_police",
+            _("Report to the police"),
+            admin_forms.PoliceReportForm,
+            steps.police_report_allowed,
+            lambda case, actor, d: steps.case_report_to_police(
+                case=case,
+                actor=actor,
+                reported_by=d["reported_by"],
+                reported_at=d["reported_at"],
+                police_station=d["police_station"],
+                receipt_number=d["receipt_number"],
+                note=d["note"],
+            ),
+            _("The report of case %(number)s to the police was recorded."),
+        ),
+        Step(
+            "reconcile",
+            _("Close as reconciled"),
+            admin_forms.ReconcileForm,
+            services.reconcile_allowed,
+            lambda case, actor, d: services.case_resolve(
+                case=case, actor=actor, outcome=Case.Outcome.RECONCILED, summary=d["summary"]
+            ),
+            _("Case %(number)s was resolved: the parties reconciled."),
+        ),
+        Step(
+            "refer",
+            _("Refer elsewhere"),
+            admin_forms.ReferForm,
+            services.refer_allowed,
+            lambda case, actor, d: services.case_refer(case=case, actor=actor, target=d["target"], note=d["note"]),
+            _("Case %(number)s was referred and closed."),
+        ),
+        Step(
             "reassign",
             _("Reassign"),
             admin_forms.ReassignForm,
@@ -159,8 +203,9 @@ class CaseStepViews:
 
     def _case_for_change(self, request, object_id) -> Case:
         # Through get_queryset: a case outside the user's areas is simply not there (404).
+        pk = parse_id(object_id)
         cases = self.get_queryset(request).select_related("agreement")
-        case = cases.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        case = cases.filter(pk=pk).first() if pk is not None else None
         if case is None:
             raise Http404(gettext("No such case in your areas."))
         if not self.has_change_permission(request, case):

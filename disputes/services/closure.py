@@ -13,6 +13,7 @@ from disputes.models import Agreement, AgreementSignature, Case, CaseEvent, Foll
 from disputes.models.closure import confirmation_window_end, start_of_day
 from disputes.services.cases import (
     CaseError,
+    case_can_resolve,
     case_close,
     case_event_record,
     case_refer,
@@ -21,19 +22,14 @@ from disputes.services.cases import (
     case_terminate,
 )
 
+# What can be edited until the agreement takes effect: its dates, the Art. 34 answers, the Art. 35
+# contents (Agreement.REQUIRED_CONTENTS), the oral content and the scan.
 AGREEMENT_TEXT_FIELDS = (
     "drafted_on",
     "reached_on",
     "written_requested",
     "settles_rights",
-    "parties_details",
-    "facts",
-    "issues",
-    "responsibilities",
-    "terms",
-    "performance_method",
-    "performance_place",
-    "performance_deadline",
+    *Agreement.REQUIRED_CONTENTS,
     "oral_content",
     "scan",
 )
@@ -93,6 +89,12 @@ def agreement_can_sign(case: Case) -> bool:
 def agreement_can_print(case: Case) -> bool:
     agreement = case_agreement(case)
     return agreement is not None and agreement.kind == Agreement.Kind.WRITTEN
+
+
+def case_can_resolve_by_agreement(case: Case) -> bool:
+    """Resolved by its agreement once that has taken effect (a reconciliation is its own step)."""
+    agreement = case_agreement(case)
+    return case_can_resolve(case) and agreement is not None and agreement.is_effective
 
 
 def follow_up_can_record(case: Case) -> bool:

@@ -16,14 +16,15 @@ pytestmark = pytest.mark.django_db
 S = Case.Status
 
 # The buttons a mediator of the area sees, by status (and, in mediation, by the agreement's state).
-WORK = {"note", "session", "meeting", "parties", "escalate", "extend", "terminate"}
+OPEN = {"note", "parties", "set_risk", "report_police"}  # until the case is finished
+WORK = OPEN | {"session", "meeting", "escalate", "extend", "refer", "terminate"}
 EXPECTED = [
-    (S.SUBMITTED, None, {"accept", "reject", "note", "parties"}),
+    (S.SUBMITTED, None, OPEN | {"accept", "reject"}),
     (S.ASSIGNED, None, WORK | {"acknowledge"}),
-    (S.IN_MEDIATION, None, WORK | {"agreement", "resolve"}),
-    (S.IN_MEDIATION, "drafted", WORK | {"signatures", "print", "resolve"}),
-    (S.IN_MEDIATION, "effective", WORK | {"print", "resolve"}),
-    (S.RESOLVED, None, {"note", "parties", "follow_up", "close", "reopen"}),
+    (S.IN_MEDIATION, None, WORK | {"agreement", "reconcile"}),
+    (S.IN_MEDIATION, "drafted", WORK | {"signatures", "print", "reconcile"}),
+    (S.IN_MEDIATION, "effective", WORK | {"print", "resolve", "reconcile"}),
+    (S.RESOLVED, None, OPEN | {"follow_up", "close", "reopen"}),
     (S.CLOSED, None, {"note", "parties", "follow_up", "reopen"}),
     (S.REJECTED, None, set()),
     (S.WITHDRAWN, None, set()),

@@ -79,7 +79,10 @@ class AgendaItemInline(CompactInline):
     extra = 1
     max_num = 20
     fields = ["case", "topic"]
-    autocomplete_fields = ["case"]  # every case in scope: searched, never listed
+    # Every case in scope is far too many to list in each row; the case's own meeting gets it on the
+    # agenda from the case page, and another one is picked by number (select2's autocomplete fails
+    # the accessibility check: its combobox has no accessible name).
+    raw_id_fields = ["case"]
 
 
 class ResolutionInlineForm(forms.ModelForm):

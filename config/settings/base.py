@@ -90,7 +90,7 @@ if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.LinliAdminConfig",  # django.contrib.admin with the to-do queue as its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

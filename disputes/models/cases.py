@@ -176,6 +176,8 @@ class Case(models.Model):
             models.Index(fields=["area", "status"], name="case_area_status"),
             # "My cases" of a mediator; least-loaded mediator suggestion.
             models.Index(fields=["mediator", "status"], name="case_mediator_status"),
+            # The to-do queue (selectors.todo_for_user): a mediator's running cases by next deadline.
+            models.Index(fields=["mediator", "status", "next_due_at"], name="case_mediator_status_due"),
             # Due-soon/overdue filters and the reminder scan (reminders_scan) read open cases by deadline.
             models.Index(fields=["status", "next_due_at"], name="case_status_next_due"),
             # reminders_scan: the moment a case became due soon or legacy (the stamped columns).
@@ -258,8 +260,9 @@ class Case(models.Model):
 
     @property
     def deadline_colour(self) -> str:
-        """The ledger colour: green closed, grey suspended, red overdue, yellow due soon."""
-        if self.status in self.TERMINAL_STATUSES or self.status == self.Status.RESOLVED:
+        """The ledger colour: green closed, grey suspended, red overdue, yellow due soon. A resolved
+        case still has its follow-up visit due (next_due_at), so it is coloured by that."""
+        if self.status in self.TERMINAL_STATUSES:
             return "green"
         if self.is_suspended:
             return "grey"

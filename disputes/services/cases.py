@@ -269,10 +269,69 @@ def case_add_information(*, case: Case, actor: User, text: str, files: list | No
 
 
 # ---------------------------------------------------------------------------------------------
+# What can be done to a case now. The lifecycle steps below refuse what these refuse, and the
+# workbench (disputes/admin/workbench.py) shows a step's button exactly when its predicate holds:
+# each is the move of CASE_TRANSITIONS the step makes, narrowed to the statuses it starts from.
+
+S = Case.Status
+
+
+def case_can_accept(case: Case) -> bool:
+    return case.status == S.SUBMITTED and case.can_move_to(S.ASSIGNED)
+
+
+def case_can_reject(case: Case) -> bool:
+    return case.status == S.SUBMITTED and case.can_move_to(S.REJECTED)
+
+
+def case_can_acknowledge(case: Case) -> bool:
+    return case.status == S.ASSIGNED and case.can_move_to(S.IN_MEDIATION)
+
+
+def case_can_work(case: Case) -> bool:
+    """Sessions, meetings and the like: while the case is accepted and not yet resolved."""
+    return case.status in (S.ASSIGNED, S.IN_MEDIATION)
+
+
+def case_can_note(case: Case) -> bool:
+    return case.status not in (S.REJECTED, S.WITHDRAWN)
+
+
+def case_can_escalate(case: Case) -> bool:
+    return case_can_work(case) and case.can_move_to(S.ASSIGNED) and case.tier < Case.Tier.DISTRICT
+
+
+def case_can_extend(case: Case) -> bool:
+    return case_can_work(case) and not case.extended
+
+
+def case_can_resolve(case: Case) -> bool:
+    return case.can_move_to(S.RESOLVED)
+
+
+def case_can_terminate(case: Case) -> bool:
+    return case_can_work(case) and case.can_move_to(S.CLOSED)
+
+
+def case_can_close(case: Case) -> bool:
+    return case.status == S.RESOLVED and case.can_move_to(S.CLOSED)
+
+
+def case_can_reopen(case: Case) -> bool:
+    return case.status in (S.RESOLVED, S.CLOSED) and case.can_move_to(S.IN_MEDIATION)
+
+
+def _require(allowed: bool, case: Case, to: str) -> None:
+    if not allowed:
+        raise InvalidTransition(case.status, to)
+
+
+# ---------------------------------------------------------------------------------------------
 # Lifecycle steps: each checks its own inputs and calls case_transition.
 
 
 def case_accept(*, case: Case, actor: User, mediator: User, note: str = "") -> CaseEvent:
+    _require(case_can_accept(case), case, S.ASSIGNED)
     return case_transition(
         case=case,
         to=Case.Status.ASSIGNED,
@@ -287,6 +346,7 @@ def case_accept(*, case: Case, actor: User, mediator: User, note: str = "") -> C
 def case_reject(*, case: Case, actor: User, reason: str, advice: str) -> CaseEvent:
     if not reason.strip() or not advice.strip():
         raise CaseError(_("Give the reason and advise the applicant of other routes."))
+    _require(case_can_reject(case), case, S.REJECTED)
     return case_transition(
         case=case,
         to=Case.Status.REJECTED,
@@ -304,6 +364,7 @@ def case_reject(*, case: Case, actor: User, reason: str, advice: str) -> CaseEve
 def case_acknowledge(*, case: Case, actor: User) -> CaseEvent:
     if case.mediator_id and case.mediator_id != actor.pk and not actor.is_supervisor:
         raise CaseError(_("Only the assigned mediator can acknowledge this case."))
+    _require(case_can_acknowledge(case), case, S.IN_MEDIATION)
     return case_transition(
         case=case,
         to=Case.Status.IN_MEDIATION,
@@ -332,6 +393,7 @@ def case_escalate(*, case: Case, actor: User, reason: str, mediator: User | None
         raise CaseError(_("Say why the case is escalated."))
     if case.tier >= Case.Tier.DISTRICT:
         raise CaseError(_("The case is already handled at the highest tier."))
+    _require(case_can_escalate(case), case, S.ASSIGNED)
     tier = case.tier + 1
     return case_transition(
         case=case,
@@ -346,7 +408,7 @@ def case_escalate(*, case: Case, actor: User, reason: str, mediator: User | None
 
 def case_extend(*, case: Case, actor: User, consent_note: str) -> CaseEvent:
     """The one extension of the resolution deadline, with both parties' recorded consent."""
-    if case.status not in (Case.Status.ASSIGNED, Case.Status.IN_MEDIATION):
+    if not case_can_work(case):
         raise CaseError(_("Only a case in mediation can have its deadline extended."))
     if case.extended:
         raise CaseError(_("The deadline of this case has already been extended once."))
@@ -392,6 +454,7 @@ def case_terminate(*, case: Case, actor: User | None, routes_advised: str, note:
     """Mediation ends without agreement (or a party refuses it); the routes advised are recorded."""
     if not routes_advised.strip():
         raise CaseError(_("Record which other routes (arbitration, administrative, court) the parties were told of."))
+    _require(case_can_terminate(case), case, S.CLOSED)
     now = timezone.now()
     return case_transition(
         case=case,
@@ -417,6 +480,7 @@ def case_refer(*, case: Case, actor: User, target: str, note: str = "") -> CaseE
         raise InvalidTransition(case.status, Case.Status.CLOSED)
     if not target.strip():
         raise CaseError(_("Say where the case is referred to."))
+    _require(case_can_terminate(case), case, S.CLOSED)
     return case_transition(
         case=case,
         to=Case.Status.CLOSED,
@@ -433,8 +497,7 @@ def case_refer(*, case: Case, actor: User, target: str, note: str = "") -> CaseE
 
 def case_close(*, case: Case, actor: User, note: str = "") -> CaseEvent:
     """Close a resolved case after its follow-up."""
-    if case.status != Case.Status.RESOLVED:
-        raise InvalidTransition(case.status, Case.Status.CLOSED)
+    _require(case_can_close(case), case, S.CLOSED)
     return case_transition(
         case=case, to=Case.Status.CLOSED, actor=actor, note=note, changes={"closed_at": timezone.now()}
     )
@@ -516,6 +579,7 @@ def _resume_fields(case: Case, now: datetime) -> dict:
 def case_reopen(*, case: Case, actor: User, reason: str) -> CaseEvent:
     if not reason.strip():
         raise CaseError(_("Say why the case is reopened."))
+    _require(case_can_reopen(case), case, S.IN_MEDIATION)
     return case_transition(
         case=case,
         to=Case.Status.IN_MEDIATION,
@@ -546,3 +610,60 @@ def party_record_consent(*, party: Party, consents: bool, actor: User, note: str
             case=case, actor=actor, routes_advised=routes, note=note or _("A party declined mediation.")
         )
     raise CaseError(_("Mediation of this case has already ended."))
+
+
+PARTY_DETAIL_FIELDS = ("name", "phone", "id_number", "address")
+
+
+@transaction.atomic
+def party_correct(*, party: Party, actor: User, **details) -> Party:
+    """Correct a party's name or details (the applicant may have typed "楼上502住户" for the
+    respondent): an internal event records what was before, and the print uses the new name."""
+    unknown = set(details) - set(PARTY_DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"party_correct: unknown fields {sorted(unknown)}")
+    if "name" in details and not details["name"].strip():
+        raise CaseError(_("A party needs a name."))
+    changed = {k: v for k, v in details.items() if getattr(party, k) != v}
+    if not changed:
+        return party
+    before = {k: getattr(party, k) for k in changed}
+    Party.objects.filter(pk=party.pk).update(**changed)
+    for name, value in changed.items():
+        setattr(party, name, value)
+    case_event_record(
+        case=party.case,
+        actor=actor,
+        kind=CaseEvent.Kind.NOTE,
+        note=_("Party details corrected: %(name)s") % {"name": party.name},
+        is_public=False,
+        data={"party": party.pk, "before": before, "fields": sorted(changed)},
+    )
+    return party
+
+
+@transaction.atomic
+def party_add(*, case: Case, actor: User, data: PartyData) -> Party:
+    """Add a party staff found out about (a third party, a second respondent), with an event."""
+    if not case_can_note(case):
+        raise CaseError(_("Case %(number)s is already finished.") % {"number": case.number})
+    if not data.name.strip():
+        raise CaseError(_("A party needs a name."))
+    party = Party.objects.create(
+        case=case,
+        role=data.role,
+        kind=data.kind,
+        name=data.name,
+        phone=data.phone,
+        id_number=data.id_number,
+        address=data.address,
+    )
+    case_event_record(
+        case=case,
+        actor=actor,
+        kind=CaseEvent.Kind.NOTE,
+        note=_("Party added: %(role)s %(name)s") % {"role": party.get_role_display(), "name": party.name},
+        is_public=True,
+        data={"party": party.pk},
+    )
+    return party

@@ -326,8 +326,10 @@ class AgreementAdminTests:
 
 class AgreementAdminByLawTests:
     def _add(self, client, case, **overrides):
+        # Drafted from the case page (the workbench's "Draft the agreement").
+        case.refresh_from_db()
         data = {
-            "case": case.pk,
+            "version": case.version,
             "kind": Agreement.Kind.WRITTEN,
             "drafted_on": TODAY().isoformat(),
             "initial-drafted_on": TODAY().isoformat(),
@@ -335,7 +337,7 @@ class AgreementAdminByLawTests:
             **{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in agreement_contents().items()},
             **overrides,
         }
-        return client.post(reverse("admin:disputes_agreement_add"), data)
+        return client.post(reverse("admin:disputes_case_document", args=[case.pk, "agreement"]), data)
 
     def test_a_missing_place_is_a_form_error_naming_it(self, client, case, mia):
         client.force_login(mia)

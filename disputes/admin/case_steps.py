@@ -109,24 +109,21 @@ STEPS = {
             lambda case, actor, d: services.case_extend(case=case, actor=actor, consent_note=d["consent_note"]),
             _("The deadline of case %(number)s was extended."),
         ),
-        # The statuses and the "allowed now" predicate come from the service (case_can_suspend/resume).
         Step(
             "suspend",
             _("Suspend"),
             admin_forms.SuspendForm,
-            Case.SUSPENDABLE_STATUSES,
+            services.case_can_suspend,
             lambda case, actor, d: services.case_suspend(case=case, actor=actor, reason=d["reason"]),
             _("Case %(number)s is suspended: its clocks have stopped."),
-            extra_check=services.case_can_suspend,
         ),
         Step(
             "resume",
             _("Resume"),
             admin_forms.ResumeForm,
-            Case.RUNNING_STATUSES,
+            services.case_can_resume,
             lambda case, actor, d: services.case_resume(case=case, actor=actor, note=d["note"]),
             _("Case %(number)s was resumed; its deadlines moved on by the time suspended."),
-            extra_check=services.case_can_resume,
         ),
         Step(
             "terminate",

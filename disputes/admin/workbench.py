@@ -102,7 +102,18 @@ def _register_steps():
     doc("follow_up", _("Record a follow-up visit"), closure_services.follow_up_can_record, primary=True)
     step("close", primary=True)
     doc("parties", _("Correct or add parties"), services.case_can_note)
-    for name in ("set_risk", "report_police", "escalate", "extend", "refer", "terminate", "reopen", "reassign"):
+    for name in (
+        "set_risk",
+        "report_police",
+        "escalate",
+        "extend",
+        "suspend",
+        "resume",
+        "refer",
+        "terminate",
+        "reopen",
+        "reassign",
+    ):
         step(name)
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from disputes import services
 from disputes.models import Agreement, AgreementSignature, Case, CaseEvent, Meeting, Party, Resolution
 from disputes.services import closure, meetings
 from tests.factories import agreement_contents, make_case, make_estate
@@ -21,9 +22,10 @@ WORK = OPEN | {"session", "meeting", "escalate", "extend", "refer", "terminate"}
 EXPECTED = [
     (S.SUBMITTED, None, OPEN | {"accept", "reject"}),
     (S.ASSIGNED, None, WORK | {"acknowledge"}),
-    (S.IN_MEDIATION, None, WORK | {"agreement", "reconcile"}),
-    (S.IN_MEDIATION, "drafted", WORK | {"signatures", "print", "reconcile"}),
-    (S.IN_MEDIATION, "effective", WORK | {"print", "resolve", "reconcile"}),
+    (S.IN_MEDIATION, None, WORK | {"agreement", "reconcile", "suspend"}),
+    (S.IN_MEDIATION, "drafted", WORK | {"signatures", "print", "reconcile", "suspend"}),
+    (S.IN_MEDIATION, "effective", WORK | {"print", "resolve", "reconcile", "suspend"}),
+    (S.IN_MEDIATION, "suspended", WORK | {"agreement", "reconcile", "resume"}),
     (S.RESOLVED, None, OPEN | {"follow_up", "close", "reopen"}),
     (S.CLOSED, None, {"note", "parties", "follow_up", "reopen"}),
     (S.REJECTED, None, set()),
@@ -66,7 +68,10 @@ class WorkbenchButtonTests:
         self, client, alice, bob, areas, mia, status, agreement, expected
     ):
         case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=status, actor=mia)
-        if agreement:
+        if agreement == "suspended":
+            services.case_suspend(case=case, actor=mia, reason="Awaiting an appraisal.")
+            case.refresh_from_db()
+        elif agreement:
             made = closure.agreement_create(case=case, actor=mia, **agreement_contents())
             if agreement == "effective":
                 sign_all(made, mia)

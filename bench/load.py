@@ -13,9 +13,10 @@ its filters, searches (about 10% of all requests), case pages, "my cases" and fi
 
 Staff MFA is off and the per-user filing limit raised for the run (see ENV). Before the load it
 adds 20 reminders due now; with two beats publishing them and two workers racing for them,
-each must be sent exactly once (state sent, one attempt, one inbox message). Prints requests/s, latency percentiles per kind and the longest request, the errors and the
-reminder check. Targets: at least 30 requests/s, p95 under 1 s, the longest under 2 s, no error,
-every reminder sent once; exits 0 when all hold.
+each must be sent exactly once (state sent, one attempt, one inbox message). Prints requests/s,
+latency percentiles per kind and the longest request, the errors and the reminder check.
+Targets: at least 30 requests/s, p95 under 1 s, the longest under 2 s, no error, every reminder
+sent once; exits 0 when all hold.
 """
 
 import argparse

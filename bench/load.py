@@ -65,11 +65,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db.models import Q  # noqa: E402
-
 from accounts.models import User  # noqa: E402
-from accounts.selectors import area_subtree_q, served_areas  # noqa: E402
 from disputes.models import Case, InboxMessage, Party, Reminder  # noqa: E402
+from disputes.visibility import case_scope_q  # noqa: E402
 
 PASSWORD = os.environ.get("DEMO_PASSWORD", "demo12345")
 ROLES = {  # per role: the accounts, and the weights of what they do
@@ -124,8 +122,7 @@ class Session:
 
 
 def case_sample(user: User, n: int = 300) -> list[tuple[int, str]]:
-    q = Q() if user.is_superuser else area_subtree_q(served_areas(user), prefix="area__")
-    return list(Case.objects.filter(q).order_by("-submitted_at").values_list("pk", "number")[:n])
+    return list(Case.objects.filter(case_scope_q(user)).order_by("-submitted_at").values_list("pk", "number")[:n])
 
 
 def search_terms() -> list[str]:

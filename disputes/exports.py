@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import mask_id_number, mask_phone
+from config.inputs import parse_id
 from disputes.models import Agreement, Case, Category, FollowUp, MediationSession, Party
 
 PAGE = 2000
@@ -236,8 +237,8 @@ def ledger_queryset(*, area_ids: list[int], start_at=None, end_before=None, stat
         q &= Q(submitted_at__gte=start_at, submitted_at__lt=end_before)
     if status in Case.Status.values:
         q &= Q(status=status)
-    if str(category).isdigit():
-        q &= Q(category_id=int(category))
+    if category_id := parse_id(category):
+        q &= Q(category_id=category_id)
     return Case.objects.filter(q)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from disputes.views import evidence, rating, resident, supervisor
+from disputes.views import evidence, links, rating, resident, supervisor
 
 app_name = "disputes"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("cases/", resident.case_list, name="case_list"),
     path("cases/new/", resident.case_new, name="case_new"),
     path("cases/<str:number>/", resident.case_detail, name="case_detail"),
+    path("cases/<str:number>/open/", links.case_open, name="case_open"),
     path("cases/<str:number>/submitted/", resident.case_submitted, name="case_submitted"),
     path("cases/<str:number>/add/", resident.case_add_information, name="case_add_information"),
     path("cases/<str:number>/withdraw/", resident.case_withdraw, name="case_withdraw"),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import mask_id_number, mask_phone
+from config.admin_inputs import SafeInputsAdmin
 from disputes import admin_forms
 from disputes.admin.case_filters import AreaFilter, AssignmentFilter, DeadlineFilter
 from disputes.admin.case_steps import CaseStepViews
@@ -122,7 +123,7 @@ class TimelineInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseStepViews, admin.ModelAdmin):
+class CaseAdmin(CaseStepViews, SafeInputsAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "category",
@@ -362,7 +363,7 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
 
 
 @admin.register(PersonalDataView)
-class PersonalDataViewAdmin(admin.ModelAdmin):
+class PersonalDataViewAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["viewed_at", "user", "case", "where", "scope", "rows"]
     list_filter = ["viewed_at"]
     search_fields = ["case__number", "user__username", "user__full_name"]

@@ -84,6 +84,11 @@ class Evidence(models.Model):
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
+    # The stored copy of a photo has lost its location (disputes.uploads.strip_location); the hash of
+    # the file as uploaded proves that it is the same photo, the other that the copy is unchanged.
+    original_sha256 = models.CharField(_("SHA-256 of the file as uploaded"), max_length=64, blank=True, editable=False)
+    stored_sha256 = models.CharField(_("SHA-256 of the stored file"), max_length=64, blank=True, editable=False)
+    location_removed = models.BooleanField(_("location removed"), default=False, editable=False)
     description = models.CharField(_("description"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_resident_usernames_not_phones'),
-        ('disputes', '0012_merge_agreements_and_search'),
+        ('disputes', '0014_merge_risk_and_evidence_hashes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

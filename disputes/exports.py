@@ -372,10 +372,10 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
         JOIN "{tables["area"]}" a ON a.id = c.area_id
         LEFT JOIN "{tables["category"]}" cat ON cat.id = c.category_id
         LEFT JOIN "{tables["user"]}" u ON u.id = c.mediator_id
-        LEFT JOIN (
-            SELECT p.case_id, string_agg({party}, '; ' ORDER BY p.role, p.id) AS parties
-            FROM "{tables["party"]}" p WHERE p.case_id IN (SELECT id FROM ids) GROUP BY p.case_id
-        ) pa ON pa.case_id = c.id
+        LEFT JOIN LATERAL (  -- a case's few parties through the case_id index (faster than one big GROUP BY)
+            SELECT string_agg({party}, '; ' ORDER BY p.role, p.id) AS parties
+            FROM "{tables["party"]}" p WHERE p.case_id = c.id
+        ) pa ON true
         LEFT JOIN (
             SELECT case_id, count(*) AS n FROM "{tables["session"]}" GROUP BY case_id
         ) s ON s.case_id = c.id

@@ -23,9 +23,9 @@ $(VENV)/.installed: requirements.txt | $(PY)
 	touch $@
 
 # axe-core for the browser tests (tests/conftest.py), from the npm registry at the version
-# package-lock.json pins; the stamp makes npm run only when the lock changes. npm itself comes
-# with the other system packages of the browser tests (browser-deps, below).
+# package-lock.json pins; the stamp makes npm run only when the lock changes.
 node_modules/.installed: package.json package-lock.json | browser-deps
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core: make browser-deps"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -46,8 +46,9 @@ run: setup
 	$(PY) -m config.run
 
 # What the browser tests need from the system, on a fresh Debian or Ubuntu machine: Debian's
-# Chromium at /usr/bin/chromium (tests/conftest.py; Playwright's own browser download is not used),
-# CJK fonts, without which every Chinese character in a screenshot is a box, and npm for axe-core. As root, apt-get
+# Chromium at /usr/bin/chromium (tests/conftest.py; Playwright's own browser download is not used)
+# CJK fonts, without which every Chinese character in a screenshot is a box, and npm for axe-core
+# (node_modules/.installed, after these). As root, apt-get
 # installs what is missing; anyone else is told the command. `make test` checks them first unless
 # PYTEST_ARGS leaves the browser tests out (-m "not browser").
 BROWSER_PACKAGES_CHECK = \

@@ -203,6 +203,10 @@ AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
 # Staff MFA (TOTP with recovery codes, accounts/mfa.py): on unless LINLI_STAFF_MFA=0 (make run's demo).
 STAFF_MFA = env_bool("LINLI_STAFF_MFA", True)
 OTP_TOTP_ISSUER = "Linli"
+# The admin's TOTP "config" and QR pages would show a staff member's secret to whoever may view
+# devices, and answer 500 for an unknown id (tests/disputes/test_visibility.py walks them):
+# enrolment has its own page (accounts/mfa.py), so they answer 403.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff sessions end after 30 minutes idle and 12 hours in all (accounts/middleware.py); residents
 # keep Django's two-week session.
 STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)

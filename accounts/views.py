@@ -14,11 +14,15 @@ from accounts.forms import MfaCodeForm, ProfileForm, RegistrationForm
 from accounts.redirects import safe_next
 
 
-@ratelimit.rate_limit(ratelimit.REGISTER_PER_ADDRESS)
 def register(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = RegistrationForm(request.POST or None)
+    if request.method == "POST":
+        wait = ratelimit.hit(ratelimit.REGISTER_PER_ADDRESS, ratelimit.client_address(request))
+        if wait:
+            form.add_error(None, ratelimit.wait_message(wait))
+            return render(request, "accounts/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         user = services.resident_register(
             phone=form.cleaned_data["phone"],

@@ -203,9 +203,8 @@ AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
 # Staff MFA (TOTP with recovery codes, accounts/mfa.py): on unless LINLI_STAFF_MFA=0 (make run's demo).
 STAFF_MFA = env_bool("LINLI_STAFF_MFA", True)
 OTP_TOTP_ISSUER = "Linli"
-# The admin's TOTP "config" and QR pages would show a staff member's secret to whoever may view
-# devices, and answer 500 for an unknown id (tests/disputes/test_visibility.py walks them):
-# enrolment has its own page (accounts/mfa.py), so they answer 403.
+# The admin never shows a device's key, QR code or recovery codes: one look would copy a second factor.
+# The device admin's pages with a TOTP secret and its QR code then answer 403 (and no 500 for a missing id).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff sessions end after 30 minutes idle and 12 hours in all (accounts/middleware.py); residents
 # keep Django's two-week session.
@@ -364,9 +363,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Phone and ID numbers in request lines are masked (config/access_log.py; gunicorn does the same).
+    "filters": {"mask_numbers": {"()": "config.access_log.MaskNumbersFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "filters": ["mask_numbers"], "propagate": False},
+        # pikepdf (disputes/uploads.py) announces its logger bridge at INFO when first imported.
+        "pikepdf": {"level": "WARNING"},
+    },
 }
 
 # Rate-limit counters are keyed under this namespace (tests give each test its own).

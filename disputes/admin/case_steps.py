@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services as account_services
 from accounts.models import User
+from config.inputs import parse_id
 from disputes import admin_forms, selectors, services
 from disputes.models import Case, CaseEvent, Party
 from disputes.services import steps
@@ -193,7 +194,8 @@ class CaseStepViews:
 
     def _case_for_change(self, request, object_id) -> Case:
         # Through get_queryset: a case outside the user's areas is simply not there (404).
-        case = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        pk = parse_id(object_id)
+        case = self.get_queryset(request).filter(pk=pk).first() if pk is not None else None
         if case is None:
             raise Http404(gettext("No such case in your areas."))
         if not self.has_change_permission(request, case):

@@ -36,7 +36,7 @@ class BrowserFilingTests:
         page.fill("#id_password1", "Linli-garden-2026")
         page.fill("#id_password2", "Linli-garden-2026")
         browser_page.screenshot(page, "filing_1_registration")
-        page.click("form [type=submit]")
+        page.click("main form [type=submit]")
         page.wait_for_url(browser_page.url("/"))
 
         page.click("main a[href='/cases/new/']")

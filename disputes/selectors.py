@@ -3,10 +3,12 @@
 import re
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import Case as DbCase
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Area, User
 from accounts.selectors import served_areas
@@ -308,3 +310,56 @@ def _agenda_with_cases():
     from disputes.models import AgendaItem
 
     return AgendaItem.objects.select_related("case").only("meeting_id", "topic", "case__number", "case__title")
+
+
+# --- Related cases while filing (issue 17) ----------------------------------------------------
+
+RELATED_LIMIT = 5
+_DIGITS = re.compile(r"\d{5,}")
+
+
+def related_open_cases(*, estate_id: int, category_id: int, building: str = "", exclude_user: User | None = None):
+    """The open cases of an estate and category filed in the last settings.RELATED_CASES_DAYS days,
+    newest first, those of the same building before the others: what the filing form offers to
+    join. One range read on the index case_related (estate, category, status, submitted_at), at
+    most RELATED_LIMIT rows, their parties' names fetched in one more query for `court_style`."""
+    since = timezone.now() - timedelta(days=settings.RELATED_CASES_DAYS)
+    qs = Case.objects.filter(
+        estate_id=estate_id, category_id=category_id, status__in=Case.OPEN_STATUSES, submitted_at__gte=since
+    )
+    if exclude_user is not None:
+        qs = qs.exclude(pk__in=Party.objects.filter(user=exclude_user).values("case_id"))
+    rows = list(
+        qs.select_related("estate", "category")
+        .prefetch_related(Prefetch("parties", queryset=Party.objects.only("case_id", "name", "role")))
+        .only("pk", "number", "title", "building", "households", "submitted_at", "estate__name", "category__name")
+        .order_by("-submitted_at")[: RELATED_LIMIT * 4]
+    )
+    building = building.strip()
+    rows.sort(key=lambda c: (not (building and c.building.strip() == building), -c.submitted_at.timestamp()))
+    return rows[:RELATED_LIMIT]
+
+
+def court_style(text: str, names) -> str:
+    """A text with the parties' names as a court writes them (张三 → 张某) and long numbers hidden:
+    what a neighbour may read of someone else's case."""
+    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+        text = text.replace(name, f"{name[0]}某")
+    return _DIGITS.sub("…", text)
+
+
+def related_case_row(case: Case) -> dict:
+    """A related case as the form shows it: no names, no phones, no summary."""
+    names = [p.name for p in case.parties.all()]
+    applicants = sum(1 for p in case.parties.all() if p.role == Party.Role.APPLICANT)
+    return {
+        "number": case.number,
+        "title": court_style(case.title, names),
+        "place": " ".join(
+            x for x in (case.estate.name if case.estate else "", court_style(case.building, names)) if x
+        ),
+        "category": case.category.name,
+        "households": case.households,
+        "applicants": applicants,
+        "submitted": timezone.localtime(case.submitted_at).date().isoformat(),
+    }

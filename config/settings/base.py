@@ -211,6 +211,12 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
 STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60)
 
+# A case is a collective claim (群体性诉求, DESIGN §3, §9a) from this many households on: the one
+# threshold, read by disputes.services.claims whenever a case's households change.
+COLLECTIVE_HOUSEHOLDS = env_int("LINLI_COLLECTIVE_HOUSEHOLDS", 5)
+# The filing form offers the open cases of the same estate and category from this many days back.
+RELATED_CASES_DAYS = env_int("LINLI_RELATED_CASES_DAYS", 90)
+
 # Languages: Simplified Chinese by default, English available; source strings are English.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -82,7 +82,6 @@ class Case(models.Model):
     RUNNING_STATUSES = (*OPEN_STATUSES, Status.RESOLVED)
     # A suspension (awaiting an appraisal, a party in hospital) stops the clocks of a case in mediation.
     SUSPENDABLE_STATUSES = (Status.IN_MEDIATION,)
-    COLLECTIVE_HOUSEHOLDS = 5
 
     number = models.CharField(_("case number"), max_length=20, unique=True, editable=False)
     # The serial, the six digits people read out ("LL-2026-000123" → "000123"): the search finds a
@@ -194,6 +193,9 @@ class Case(models.Model):
             # range on the plain index, which it also gets here).
             models.Index(fields=["number_serial"], name="case_number_serial"),
             models.Index(fields=["number"], opclasses=["varchar_pattern_ops"], name="case_number_prefix"),
+            # The filing form's related cases (selectors.related_open_cases): the open cases of an
+            # estate and category, newest first, from the last months.
+            models.Index(fields=["estate", "category", "status", "submitted_at"], name="case_related"),
             # The dashboard's stock figures (disputes.dashboard.stock_for, one grouped query): the
             # cases with a running clock are a few percent of all; PostgreSQL reads this partial
             # index alone (index-only scan) instead of visiting tens of thousands of table pages.

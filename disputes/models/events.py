@@ -31,6 +31,9 @@ class CaseEvent(models.Model):
         REMINDER = "reminder", _("Reminder")
         RISK = "risk", _("Risk level set")
         POLICE_REPORT = "police_report", _("Reported to the police")
+        JOINED = "joined", _("Co-applicant joined")
+        HOUSEHOLDS = "households", _("Households corrected")
+        COLLECTIVE = "collective", _("Collective flag changed")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
@@ -143,6 +144,12 @@ def case_event_record(
 # Filing
 
 
+def households_collective(households: int) -> bool:
+    """A collective claim (群体性诉求) from settings.COLLECTIVE_HOUSEHOLDS households on: the one rule,
+    applied at filing and whenever the households change (disputes.services.claims)."""
+    return households >= settings.COLLECTIVE_HOUSEHOLDS
+
+
 def _next_case_number(now: datetime) -> str:
     # The counter row is locked by the UPDATE until the transaction ends, so concurrent filers
     # get consecutive, distinct numbers (SQLite: the IMMEDIATE transaction serialises them).
@@ -195,7 +202,7 @@ def case_submit(
         summary=summary,
         request=request,
         households=households,
-        is_collective=households >= Case.COLLECTIVE_HOUSEHOLDS,
+        is_collective=households_collective(households),
         source=source,
         filed_by=filed_by,
         public_mediation=public_mediation,

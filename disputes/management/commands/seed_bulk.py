@@ -26,6 +26,7 @@ from django.utils import timezone
 from accounts.models import Area, User
 from disputes import deadlines, stats
 from disputes.models import Case, CaseEvent, CaseNumberCounter, Category, FollowUp, Party
+from disputes.services.cases import households_collective
 
 DAYS = 730
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -164,7 +165,7 @@ class _Generator:
                 "area_id": area.pk,
                 "risk": rng.choices(["low", "medium", "high"], weights=[80, 16, 4])[0],
                 "households": households,
-                "is_collective": households >= Case.COLLECTIVE_HOUSEHOLDS,
+                "is_collective": households_collective(households),
                 "submitted_at": submitted,
                 "consent_sensitive_at": submitted,
                 "accept_due_at": submitted + p.accept_days * day,

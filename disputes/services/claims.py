@@ -1,0 +1,107 @@
+"""Claims shared by many households (群体性诉求, DESIGN §9a): a resident joins an open case as a
+co-applicant instead of filing anew, and staff correct the number of households. Both write
+through the lifecycle (_case_write: refused if the case changed since it was loaded, an event,
+the dashboard's counters in the same transaction), and both recompute the collective flag with
+the one rule, services.cases.households_collective; a flip is an event of its own."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from disputes.models import Case, CaseEvent, Party
+from disputes.services.cases import CaseError, _case_write, case_event_record, households_collective
+
+
+def case_can_join(case: Case) -> bool:
+    """An open case takes co-applicants until the mediation is over."""
+    return case.status in Case.OPEN_STATUSES
+
+
+def case_can_correct_households(case: Case) -> bool:
+    return case.status not in (Case.Status.REJECTED, Case.Status.WITHDRAWN)
+
+
+def _applicant_count(case: Case) -> int:
+    return Party.objects.filter(case=case, role=Party.Role.APPLICANT).count()
+
+
+def _write_households(
+    *, case: Case, households: int, actor: User | None, kind: str, note: str, is_public: bool, data: dict
+) -> CaseEvent:
+    """Write the households and the flag they give; record a COLLECTIVE event when it flips."""
+    was = case.is_collective
+    now_collective = households_collective(households)
+    fields = {"households": households, "is_collective": now_collective}
+    data = {**data, "from": case.households, "to": households}
+    event = _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
+    if was != now_collective:
+        case_event_record(
+            case=case,
+            actor=actor,
+            kind=CaseEvent.Kind.COLLECTIVE,
+            note=_("Now a collective claim: %(n)s households.") % {"n": households}
+            if now_collective
+            else _("No longer a collective claim: %(n)s households.") % {"n": households},
+            is_public=False,
+            data={"collective": now_collective, "households": households},
+        )
+    return event
+
+
+@transaction.atomic
+def case_join(*, case: Case, user: User, name: str, phone: str) -> Party:
+    """A resident joins an open case as a co-applicant ("我也遇到这个问题"):
+
+    1. refuse a case that is no longer open, or one the resident is already a party to;
+    2. add them as an applicant linked to their account (they then see the case as a party), with
+       their consent to mediation, as a filer gives it;
+    3. recount the households (at least one per applicant) and the collective flag, with a public
+       JOINED event; refused, with nothing written, if the case changed since it was loaded.
+    """
+    if not case_can_join(case):
+        raise CaseError(_("Case %(number)s no longer takes co-applicants.") % {"number": case.number})
+    if Party.objects.filter(case=case, user=user).exists():
+        raise CaseError(_("You are already a party to case %(number)s.") % {"number": case.number})
+    party = Party.objects.create(
+        case=case,
+        role=Party.Role.APPLICANT,
+        name=name,
+        phone=phone,
+        user=user,
+        consents_to_mediation=True,
+        consent_recorded_at=timezone.now(),
+    )
+    households = max(case.households, _applicant_count(case))
+    _write_households(
+        case=case,
+        households=households,
+        actor=user,
+        kind=CaseEvent.Kind.JOINED,
+        note=_("A neighbour joined as a co-applicant."),
+        is_public=True,
+        data={"party": party.pk},
+    )
+    return party
+
+
+@transaction.atomic
+def case_correct_households(*, case: Case, actor: User, households: int, reason: str) -> CaseEvent:
+    """Staff correct the number of households with a reason; the flag follows (an internal event)."""
+    if not case_can_correct_households(case):
+        raise CaseError(_("Case %(number)s is already finished.") % {"number": case.number})
+    if households < 1:
+        raise CaseError(_("A case concerns at least one household."))
+    if households == case.households:
+        raise CaseError(_("The case already counts %(n)s households.") % {"n": households})
+    if not reason.strip():
+        raise CaseError(_("Say why the number of households changes."))
+    return _write_households(
+        case=case,
+        households=households,
+        actor=actor,
+        kind=CaseEvent.Kind.HOUSEHOLDS,
+        note=reason,
+        is_public=False,
+        data={},
+    )

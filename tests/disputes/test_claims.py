@@ -1,0 +1,159 @@
+"""Issue 17, first parts: joining an open case as a co-applicant, the collective flag following the
+households (one threshold, settings.COLLECTIVE_HOUSEHOLDS), staff correcting the households, and the
+related-case suggestion of the filing form with its index."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from disputes import selectors, stats
+from disputes.models import Case, CaseDayStat, CaseEvent, Party
+from disputes.services import CaseError, StaleCase
+from disputes.services.claims import case_correct_households, case_join
+from disputes.visibility import case_visible_to
+from tests.factories import backdate, make_case, make_estate, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def estate(areas):
+    return make_estate(areas["C1"], grid=areas["G1"])
+
+
+def _received_collective() -> int:
+    return sum(CaseDayStat.objects.values_list("received_collective", flat=True))
+
+
+class JoinTests:
+    def test_a_neighbour_joins_as_a_co_applicant_and_sees_the_case(self, areas, alice, carol, estate):
+        case = make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk, building="3号楼")
+        assert not case_visible_to(carol, case)
+        party = case_join(case=case, user=carol, name=carol.full_name, phone=carol.phone)
+        case.refresh_from_db()
+        assert party.role == Party.Role.APPLICANT and party.user == carol and party.consents_to_mediation
+        assert case.parties.filter(role=Party.Role.APPLICANT).count() == 2
+        assert case.households == 2 and not case.is_collective
+        event = case.events.get(kind=CaseEvent.Kind.JOINED)
+        assert event.actor == carol and event.is_public and event.data["party"] == party.pk
+        assert case_visible_to(carol, case)
+        assert case in selectors.case_list_for_resident(carol)
+
+    def test_joining_twice_or_a_finished_case_is_refused(self, areas, alice, carol, mia):
+        case = make_case(applicant=alice, area=areas["G1"])
+        case_join(case=case, user=carol, name="Carol Li", phone=carol.phone)
+        with pytest.raises(CaseError):
+            case_join(case=case, user=carol, name="Carol Li", phone=carol.phone)
+        with pytest.raises(CaseError):
+            case_join(case=case, user=alice, name="Alice", phone=alice.phone)
+        done = make_case(applicant=alice, area=areas["G1"], status=Case.Status.WITHDRAWN)
+        with pytest.raises(CaseError):
+            case_join(case=done, user=carol, name="Carol Li", phone=carol.phone)
+        assert not done.parties.filter(user=carol).exists()
+
+    def test_a_stale_case_is_refused_and_nothing_is_written(self, areas, alice, carol):
+        case = make_case(applicant=alice, area=areas["G1"])
+        stale = Case.objects.get(pk=case.pk)
+        case_join(case=case, user=make_user("dan", phone="13800138009"), name="Dan", phone="13800138009")
+        with pytest.raises(StaleCase):
+            case_join(case=stale, user=carol, name="Carol Li", phone=carol.phone)
+        assert not Party.objects.filter(case=case, user=carol).exists()
+
+    def test_the_fifth_household_flips_the_flag_with_an_event_and_the_figures_follow(self, areas, alice):
+        case = make_case(applicant=alice, area=areas["G1"])
+        assert _received_collective() == 0
+        for i in range(3):
+            user = make_user(f"n{i}", phone=f"1380013810{i}")
+            case_join(case=case, user=user, name=f"N{i}", phone=user.phone)
+        case.refresh_from_db()
+        assert case.households == 4 and not case.is_collective
+        assert not case.events.filter(kind=CaseEvent.Kind.COLLECTIVE).exists()
+        fifth = make_user("n5", phone="13800138105")
+        case_join(case=case, user=fifth, name="N5", phone=fifth.phone)
+        case.refresh_from_db()
+        assert case.households == 5 and case.is_collective
+        flip = case.events.get(kind=CaseEvent.Kind.COLLECTIVE)
+        assert flip.data == {"collective": True, "households": 5} and not flip.is_public
+        # The dashboard's counters moved in the same transaction and still equal a rebuild.
+        assert _received_collective() == 1
+        before = list(CaseDayStat.objects.values_list("day", "area_id", "received", "received_collective"))
+        stats.stats_rebuild()
+        assert list(CaseDayStat.objects.values_list("day", "area_id", "received", "received_collective")) == before
+
+    def test_the_threshold_is_one_setting(self, areas, alice, carol, settings):
+        settings.COLLECTIVE_HOUSEHOLDS = 2
+        case = make_case(applicant=alice, area=areas["G1"])
+        assert not case.is_collective
+        case_join(case=case, user=carol, name="Carol Li", phone=carol.phone)
+        case.refresh_from_db()
+        assert case.is_collective
+        assert make_case(applicant=alice, area=areas["G1"], households=2).is_collective
+
+
+class CorrectHouseholdsTests:
+    def test_staff_correct_the_households_and_the_flag_flips_both_ways(self, areas, alice, mia):
+        case = make_case(applicant=alice, area=areas["G1"], households=3)
+        case_correct_households(case=case, actor=mia, households=12, reason="Counted at the meeting.")
+        case.refresh_from_db()
+        assert case.households == 12 and case.is_collective
+        event = case.events.get(kind=CaseEvent.Kind.HOUSEHOLDS)
+        assert event.data == {"from": 3, "to": 12} and event.note == "Counted at the meeting." and not event.is_public
+        case_correct_households(case=case, actor=mia, households=4, reason="Eight were one family each.")
+        case.refresh_from_db()
+        assert not case.is_collective
+        flips = list(case.events.filter(kind=CaseEvent.Kind.COLLECTIVE).values_list("data__collective", flat=True))
+        assert flips == [True, False]
+        assert _received_collective() == 0
+
+    @pytest.mark.parametrize("households,reason", [(0, "x"), (3, "same"), (7, "  ")])
+    def test_bad_corrections_are_refused(self, areas, alice, mia, households, reason):
+        case = make_case(applicant=alice, area=areas["G1"], households=3)
+        with pytest.raises(CaseError):
+            case_correct_households(case=case, actor=mia, households=households, reason=reason)
+        case.refresh_from_db()
+        assert case.households == 3 and not case.events.filter(kind=CaseEvent.Kind.HOUSEHOLDS).exists()
+
+
+class RelatedCasesTests:
+    def test_open_cases_of_the_estate_and_category_building_first_without_personal_data(
+        self, areas, alice, bob, carol, estate
+    ):
+        other_estate = make_estate(areas["C1"], name="Other Estate")
+        title = "张三家13912345678漏水"
+        old = make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk, building="1号楼", title="Old")
+        backdate(old, submitted_at=timezone.now() - timedelta(days=200))
+        same_estate = make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk, building="1号楼", title="A")
+        same_building = make_case(
+            applicant=make_user("zs", full_name="张三", phone="13912345678"),
+            area=areas["G1"],
+            estate_id=estate.pk,
+            building="3号楼",
+            title=title,
+        )
+        make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk, status=Case.Status.WITHDRAWN)
+        make_case(applicant=alice, area=areas["G1"], estate_id=other_estate.pk)
+        category = same_estate.category
+        rows = selectors.related_open_cases(estate_id=estate.pk, category_id=category.pk, building="3号楼")
+        assert [c.pk for c in rows] == [same_building.pk, same_estate.pk]
+        shown = selectors.related_case_row(rows[0])
+        assert shown["title"] == "张某家…漏水"
+        assert "张三" not in str(shown) and "13912345678" not in str(shown)
+        # A resident is not offered the cases they are already a party to.
+        mine = selectors.related_open_cases(estate_id=estate.pk, category_id=category.pk, exclude_user=alice)
+        assert [c.pk for c in mine] == [same_building.pk]
+
+    def test_the_suggestion_reads_its_index(self, areas, alice, estate):
+        case = make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk)
+        qs = Case.objects.filter(
+            estate_id=estate.pk,
+            category_id=case.category_id,
+            status__in=Case.OPEN_STATUSES,
+            submitted_at__gte=timezone.now() - timedelta(days=90),
+        ).order_by("-submitted_at")[:20]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = qs.explain()
+        assert "case_related" in plan, plan

@@ -8,7 +8,10 @@ from django.db import connections
 from django.db.models import Case as DbCase
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import ngettext
 
 from accounts.models import Area, User
 from accounts.selectors import served_areas
@@ -362,4 +365,41 @@ def related_case_row(case: Case) -> dict:
         "households": case.households,
         "applicants": applicants,
         "submitted": timezone.localtime(case.submitted_at).date().isoformat(),
+        "meta": " · ".join(
+            [
+                case.number,
+                case.category.name,
+                ngettext("%(n)s household", "%(n)s households", case.households) % {"n": case.households},
+                date_format(timezone.localtime(case.submitted_at), "SHORT_DATE_FORMAT"),
+            ]
+        ),
+        "join_url": reverse("disputes:case_join", args=[case.number]),
     }
+
+
+def case_get_joinable(user: User, number: str) -> Case:
+    """An open case the filing form offers `user` to join (related_open_cases' rule: in an estate,
+    filed in the last months, not already theirs); 404 otherwise, like any case that is not theirs."""
+    since = timezone.now() - timedelta(days=settings.RELATED_CASES_DAYS)
+    case = (
+        Case.objects.filter(
+            number=number, status__in=Case.OPEN_STATUSES, estate__isnull=False, submitted_at__gte=since
+        )
+        .exclude(pk__in=Party.objects.filter(user=user).values("case_id"))
+        .first()
+    )
+    if case is None:
+        raise Http404("No such case.")
+    return case
+
+
+def co_applicant_count(case: Case) -> int:
+    """The applicants who joined the case after the first one (我也遇到这个问题)."""
+    return max(0, Party.objects.filter(case=case, role=Party.Role.APPLICANT).count() - 1)
+
+
+def party_is_first_applicant(party: Party) -> bool:
+    """The applicant who filed (the first one): co-applicants cannot withdraw the whole case."""
+    if party.role != Party.Role.APPLICANT:
+        return False
+    return not Party.objects.filter(case_id=party.case_id, role=Party.Role.APPLICANT, pk__lt=party.pk).exists()

@@ -5,6 +5,7 @@ import math
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFilesSent
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -14,8 +15,9 @@ from django.views.decorators.http import require_POST
 
 from accounts import ratelimit
 from accounts.validators import mask_id_number, mask_phone
-from config.inputs import parse_uuid
+from config.inputs import parse_id, parse_uuid
 from disputes import deadlines, pending_uploads, selectors, services, uploads
+from disputes.services import claims
 from disputes.forms import AddInformationForm, CaseFilingForm, ConsentForm, WithdrawForm
 from disputes.models import Case, InboxMessage, Party
 
@@ -83,8 +85,22 @@ def _blank_filing_form(request) -> CaseFilingForm:
     return CaseFilingForm(initial={"applicant_name": request.user.full_name, "applicant_phone": request.user.phone})
 
 
-def _filing_context(request, form: CaseFilingForm, pending: list[dict]) -> dict:
-    return {"form": form, "pending_names": [p["name"] for p in pending], "place_tree": form.place_tree()}
+def _filing_context(request, form: CaseFilingForm, pending: list[dict], related: list[dict] | None = None) -> dict:
+    return {
+        "form": form,
+        "pending_names": [p["name"] for p in pending],
+        "place_tree": form.place_tree(),
+        "related": related or [],
+    }
+
+
+def _related_rows(user, *, estate_id, category_id, building: str = "") -> list[dict]:
+    if not estate_id or not category_id:
+        return []
+    cases = selectors.related_open_cases(
+        estate_id=estate_id, category_id=category_id, building=building, exclude_user=user
+    )
+    return [selectors.related_case_row(c) for c in cases]
 
 
 @csrf_protect
@@ -103,6 +119,18 @@ def _case_new_form(request):
     if not valid:
         messages.error(request, _("Please correct the marked fields below."))
         return render(request, "disputes/case_new.html", _filing_context(request, form, pending))
+    if "1" not in request.POST.getlist("related_seen"):
+        # Without the script the resident has not seen the open cases like theirs: show them once,
+        # with the form as typed, before filing anew ("File anyway" sets related_seen).
+        data = form.cleaned_data
+        related = _related_rows(
+            request.user,
+            estate_id=data["estate"].pk if data["estate"] else None,
+            category_id=data["category"].pk,
+            building=data["building"],
+        )
+        if related:
+            return render(request, "disputes/case_new.html", _filing_context(request, form, pending, related))
     wait = ratelimit.hit(ratelimit.FILING_PER_USER, ratelimit.by_user(request))
     if wait:  # what was typed stays in the form, the accepted files in the pending uploads
         messages.error(request, ratelimit.wait_message(wait))
@@ -152,6 +180,36 @@ def _case_submit(request, data: dict, files: list):
 
 
 @login_required
+def case_related(request):
+    """The open cases like the one being filed (same estate and category, the last months), for
+    the filing form's script: no names, no phones (selectors.related_case_row). Bad input: none."""
+    _resident_required(request)
+    rows = _related_rows(
+        request.user,
+        estate_id=parse_id(request.GET.get("estate")),
+        category_id=parse_id(request.GET.get("category")),
+        building=request.GET.get("building", "")[:50],
+    )
+    return JsonResponse({"cases": rows})
+
+
+@login_required
+@require_POST
+def case_join(request, number: str):
+    """我也遇到这个问题: join an offered case as a co-applicant instead of filing anew."""
+    _resident_required(request)
+    case = selectors.case_get_joinable(request.user, number)
+    user = request.user
+    try:
+        claims.case_join(case=case, user=user, name=user.full_name or user.phone, phone=user.phone or "")
+    except services.CaseError as exc:
+        messages.error(request, str(exc))
+        return redirect("disputes:case_new")
+    messages.success(request, _("You joined case %(number)s as a co-applicant.") % {"number": case.number})
+    return redirect(case)
+
+
+@login_required
 def case_submitted(request, number: str):
     case, _party = selectors.case_get_for_party(request.user, number)
     policy = deadlines.policy_for(category_id=case.category_id, tier=case.tier)
@@ -188,7 +246,8 @@ def _render_case(request, case: Case, party: Party, *, add_form=None, status: in
         "events": case.events.filter(is_public=True).select_related("actor"),
         "evidence": case.evidence.all(),
         "add_form": add_form or (AddInformationForm() if open_ else None),
-        "can_withdraw": party.role == Party.Role.APPLICANT and case.can_move_to(Case.Status.WITHDRAWN),
+        "can_withdraw": selectors.party_is_first_applicant(party) and case.can_move_to(Case.Status.WITHDRAWN),
+        "co_applicants": selectors.co_applicant_count(case),
         "can_consent": open_ and party.consents_to_mediation is None,
         "withdraw_form": WithdrawForm(),
         "consent_form": ConsentForm(),
@@ -267,7 +326,7 @@ def case_add_information(request, number: str):
 def case_withdraw(request, number: str):
     case, party = selectors.case_get_for_party(request.user, number)
     form = WithdrawForm(request.POST)
-    if party.role != Party.Role.APPLICANT:
+    if not selectors.party_is_first_applicant(party):
         messages.error(request, _("Only the person who filed the case can withdraw it."))
     elif form.is_valid():
         try:

@@ -157,3 +157,80 @@ class RelatedCasesTests:
                 cursor.execute("SET LOCAL enable_seqscan = off")
         plan = qs.explain()
         assert "case_related" in plan, plan
+
+
+# --- The resident's pages -----------------------------------------------------------------------
+
+from django.urls import reverse  # noqa: E402
+
+from tests.disputes.test_resident_views import filing  # noqa: E402
+
+NEW = reverse("disputes:case_new")
+RELATED = reverse("disputes:case_related")
+
+
+@pytest.fixture
+def first_case(areas, alice, estate):
+    return make_case(
+        applicant=alice, area=areas["G1"], estate_id=estate.pk, building="Building 3, Unit 2", title="张三家楼上漏水"
+    )
+
+
+class RelatedViewTests:
+    def test_the_endpoint_offers_the_case_without_personal_data(self, client, carol, first_case, estate):
+        client.force_login(carol)
+        response = client.get(RELATED, {"estate": estate.pk, "category": first_case.category_id})
+        assert response.status_code == 200
+        [row] = response.json()["cases"]
+        assert row["number"] == first_case.number and row["join_url"].endswith(f"/{first_case.number}/join/")
+        assert "Alice" not in str(row) and "138" not in str(row)
+
+    @pytest.mark.parametrize("params", [{}, {"estate": "x", "category": "1"}, {"estate": "9" * 30}, {"estate": "-1"}])
+    def test_bad_input_answers_an_empty_offer(self, client, carol, first_case, params):
+        client.force_login(carol)
+        response = client.get(RELATED, params)
+        assert response.status_code == 200 and response.json() == {"cases": []}
+
+    def test_staff_are_refused(self, client, mia):
+        client.force_login(mia)
+        assert client.get(RELATED).status_code == 403
+
+    def test_without_the_script_the_offer_comes_after_the_first_submit(self, client, carol, areas, estate, first_case):
+        client.force_login(carol)
+        data = filing(areas, estate, applicant_name="Carol Li", applicant_phone="13800138003")
+        response = client.post(NEW, data)
+        assert response.status_code == 200
+        assert [r["number"] for r in response.context["related"]] == [first_case.number]
+        assert Case.objects.count() == 1
+        html = response.content.decode()
+        assert f'formaction="/cases/{first_case.number}/join/"' in html
+        assert 'value="Water leaking from above"' in html  # what was typed is kept
+        # "File anyway" files a new case.
+        response = client.post(NEW, {**data, "related_seen": ["", "1"]})
+        assert response.status_code == 302 and Case.objects.count() == 2
+
+    def test_join_adds_the_resident_and_the_first_resident_sees_the_count(self, client, carol, alice, first_case):
+        client.force_login(carol)
+        response = client.post(reverse("disputes:case_join", args=[first_case.number]))
+        assert response.status_code == 302 and response.url == first_case.get_absolute_url()
+        assert first_case.parties.filter(user=carol, role=Party.Role.APPLICANT).exists()
+        # Carol now sees the case as a party, but cannot withdraw it for everyone.
+        page = client.get(first_case.get_absolute_url())
+        assert page.status_code == 200 and not page.context["can_withdraw"]
+        client.post(reverse("disputes:case_withdraw", args=[first_case.number]), {"reason": "x"})
+        first_case.refresh_from_db()
+        assert first_case.status == Case.Status.SUBMITTED
+        client.force_login(alice)
+        page = client.get(first_case.get_absolute_url())
+        assert page.context["co_applicants"] == 1 and 'id="co-applicants"' in page.content.decode()
+        assert page.context["can_withdraw"]
+
+    def test_join_is_only_for_offered_cases(self, client, carol, alice, areas, first_case):
+        client.force_login(carol)
+        no_estate = make_case(applicant=alice, area=areas["G1"])
+        for number in (no_estate.number, "LL-0000-000000", "%00"):
+            assert client.post(f"/cases/{number}/join/").status_code == 404
+        assert client.get(reverse("disputes:case_join", args=[first_case.number])).status_code == 405
+        client.post(reverse("disputes:case_join", args=[first_case.number]))
+        assert client.post(reverse("disputes:case_join", args=[first_case.number])).status_code == 404
+        assert first_case.parties.filter(user=carol).count() == 1

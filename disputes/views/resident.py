@@ -17,9 +17,9 @@ from accounts import ratelimit
 from accounts.validators import mask_id_number, mask_phone
 from config.inputs import parse_id, parse_uuid
 from disputes import deadlines, pending_uploads, selectors, services, uploads
-from disputes.services import claims
 from disputes.forms import AddInformationForm, CaseFilingForm, ConsentForm, WithdrawForm
 from disputes.models import Case, InboxMessage, Party
+from disputes.services import claims
 
 # What happens next, in plain words, for each status.
 NEXT_STEP = {

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from disputes import selectors, stats
@@ -13,6 +14,7 @@ from disputes.models import Case, CaseDayStat, CaseEvent, Party
 from disputes.services import CaseError, StaleCase
 from disputes.services.claims import case_correct_households, case_join
 from disputes.visibility import case_visible_to
+from tests.disputes.test_resident_views import filing
 from tests.factories import backdate, make_case, make_estate, make_user
 
 pytestmark = pytest.mark.django_db
@@ -160,10 +162,6 @@ class RelatedCasesTests:
 
 
 # --- The resident's pages -----------------------------------------------------------------------
-
-from django.urls import reverse  # noqa: E402
-
-from tests.disputes.test_resident_views import filing  # noqa: E402
 
 NEW = reverse("disputes:case_new")
 RELATED = reverse("disputes:case_related")

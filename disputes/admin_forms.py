@@ -117,6 +117,17 @@ class RiskForm(CaseStepForm):
         self.fields["risk"].initial = case.risk
 
 
+class HouseholdsForm(CaseStepForm):
+    """Staff correct the households a case concerns; the collective flag follows (services.claims)."""
+
+    households = forms.IntegerField(label=_("Households involved"), min_value=1, max_value=100000)
+    reason = _text(_("Why the number of households changes"))
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["households"].initial = case.households
+
+
 class PoliceReportForm(CaseStepForm):
     reported_by = forms.CharField(label=_("Reported by"), max_length=50)
     reported_at = forms.DateTimeField(label=_("Reported at"), help_text=_("For example 2026-05-01 14:30."))

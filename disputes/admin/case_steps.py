@@ -23,8 +23,8 @@ from accounts.models import User
 from config.inputs import parse_id
 from disputes import admin_forms, selectors, services
 from disputes.models import Case, CaseEvent, Party
+from disputes.services import claims, steps
 from disputes.services import closure as closure_services
-from disputes.services import steps
 from disputes.visibility import areas_visible_to
 
 
@@ -150,6 +150,16 @@ STEPS = {
             steps.risk_set_allowed,
             lambda case, actor, d: steps.case_set_risk(case=case, actor=actor, risk=d["risk"], reason=d["reason"]),
             _("The risk level of case %(number)s was set."),
+        ),
+        Step(
+            "households",
+            _("Correct the households"),
+            admin_forms.HouseholdsForm,
+            claims.case_can_correct_households,
+            lambda case, actor, d: claims.case_correct_households(
+                case=case, actor=actor, households=d["households"], reason=d["reason"]
+            ),
+            _("The households of case %(number)s were corrected."),
         ),
         Step(
             "report_police",

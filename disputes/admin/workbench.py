@@ -104,6 +104,7 @@ def _register_steps():
     doc("parties", _("Correct or add parties"), services.case_can_note)
     for name in (
         "set_risk",
+        "households",
         "report_police",
         "escalate",
         "extend",

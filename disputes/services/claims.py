@@ -19,7 +19,8 @@ def case_can_join(case: Case) -> bool:
 
 
 def case_can_correct_households(case: Case) -> bool:
-    return case.status not in (Case.Status.REJECTED, Case.Status.WITHDRAWN)
+    """Until the case is finished, like its risk level."""
+    return case.status not in Case.TERMINAL_STATUSES
 
 
 def _applicant_count(case: Case) -> int:

@@ -232,3 +232,35 @@ class RelatedViewTests:
         client.post(reverse("disputes:case_join", args=[first_case.number]))
         assert client.post(reverse("disputes:case_join", args=[first_case.number])).status_code == 404
         assert first_case.parties.filter(user=carol).count() == 1
+
+
+class HouseholdsButtonTests:
+    def test_staff_correct_the_households_from_the_case_page(self, client, mia, areas, alice):
+        case = make_case(applicant=alice, area=areas["G1"], households=2)
+        client.force_login(mia)
+        url = reverse("admin:disputes_case_step", args=[case.pk, "households"])
+        page = client.get(reverse("admin:disputes_case_change", args=[case.pk]))
+        assert url in page.content.decode()
+        assert client.get(url).status_code == 200
+        # Bad input keeps what was typed, with a message, and writes nothing.
+        response = client.post(url, {"version": case.version, "households": "abc", "reason": "Counted."})
+        assert response.status_code == 200 and response.context["form"].errors["households"]
+        case.refresh_from_db()
+        assert case.households == 2
+        response = client.post(url, {"version": case.version, "households": "6", "reason": "Counted at the meeting."})
+        assert response.status_code == 302
+        case.refresh_from_db()
+        assert case.households == 6 and case.is_collective
+        assert list(case.events.values_list("kind", flat=True))[-2:] == [
+            CaseEvent.Kind.HOUSEHOLDS,
+            CaseEvent.Kind.COLLECTIVE,
+        ]
+
+    def test_a_stale_form_is_refused(self, client, mia, areas, alice):
+        case = make_case(applicant=alice, area=areas["G1"], households=2)
+        client.force_login(mia)
+        url = reverse("admin:disputes_case_step", args=[case.pk, "households"])
+        response = client.post(url, {"version": case.version - 1, "households": "6", "reason": "Counted."})
+        assert response.status_code == 302
+        case.refresh_from_db()
+        assert case.households == 2

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 S = Case.Status
 
 # The buttons a mediator of the area sees, by status (and, in mediation, by the agreement's state).
-OPEN = {"note", "parties", "set_risk", "report_police"}  # until the case is finished
+OPEN = {"note", "parties", "set_risk", "households", "report_police"}  # until the case is finished
 WORK = OPEN | {"session", "meeting", "escalate", "extend", "refer", "terminate"}
 EXPECTED = [
     (S.SUBMITTED, None, OPEN | {"accept", "reject"}),

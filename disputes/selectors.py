@@ -380,6 +380,8 @@ def related_case_row(case: Case) -> dict:
 def case_get_joinable(user: User, number: str) -> Case:
     """An open case the filing form offers `user` to join (related_open_cases' rule: in an estate,
     filed in the last months, not already theirs); 404 otherwise, like any case that is not theirs."""
+    if not re.fullmatch(r"LL-\d{4}-\d{6}", number):
+        raise Http404("No such case.")  # nothing malformed reaches the database (a NUL byte is a 500 on PostgreSQL)
     since = timezone.now() - timedelta(days=settings.RELATED_CASES_DAYS)
     case = (
         Case.objects.filter(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from disputes.views import evidence, rating, resident, supervisor
+from disputes.views import evidence, party, rating, resident, supervisor
 
 app_name = "disputes"
 
@@ -8,12 +8,16 @@ urlpatterns = [
     path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
     path("cases/", resident.case_list, name="case_list"),
     path("cases/new/", resident.case_new, name="case_new"),
+    path("cases/joining/", party.party_offers, name="party_offers"),
+    path("cases/joining/<int:pk>/", party.party_confirm, name="party_confirm"),
     path("cases/<str:number>/", resident.case_detail, name="case_detail"),
     path("cases/<str:number>/submitted/", resident.case_submitted, name="case_submitted"),
     path("cases/<str:number>/add/", resident.case_add_information, name="case_add_information"),
     path("cases/<str:number>/withdraw/", resident.case_withdraw, name="case_withdraw"),
     path("cases/<str:number>/consent/", resident.case_consent, name="case_consent"),
     path("cases/<str:number>/rate/", rating.case_rate, name="case_rate"),
+    path("c/<str:token>/", party.case_link, name="case_link"),
+    path("c/<str:token>/renew/", party.case_link_renew, name="case_link_renew"),
     path("inbox/", resident.inbox, name="inbox"),
     path("inbox/<int:pk>/", resident.inbox_message, name="inbox_message"),
     path("dashboard/", supervisor.dashboard, name="dashboard"),

@@ -27,6 +27,8 @@ class CaseEvent(models.Model):
         RATING = "rating", _("Rating")
         SUPERVISION = "supervision", _("Supervision ordered")
         REMINDER = "reminder", _("Reminder")
+        PARTY_LINKED = "party_linked", _("Party confirmed online")
+        PARTY_ADDED = "party_added", _("Party added")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 def client(committing_client):
     return committing_client
 
+
 REGISTER = reverse("accounts:register")
 VERIFY = reverse("accounts:phone_verify")
 PHONE = "13800138000"
@@ -118,7 +119,9 @@ class RegistrationVerificationTests:
         assert alice.phone is None
         assert User.objects.get(phone="13800138001").phone_verified_at is not None
 
-    @pytest.mark.parametrize("typed", ["13８00138000", "+86 138 0013 8000", "１３８００１３８０００", "＋８６13800138000"])
+    @pytest.mark.parametrize(
+        "typed", ["13８00138000", "+86 138 0013 8000", "１３８００１３８０００", "＋８６13800138000"]
+    )
     def test_phones_are_normalised(self, client, sms_outbox, typed):
         _register(client, phone=typed)
         assert sms_outbox.code_for(PHONE)

@@ -197,6 +197,8 @@ def kwargs_for(name: str, params: set, world) -> list[dict]:
         choices["object_id"] = sorted({r.pk for r in world["rows"].values()})
     elif name == "disputes:evidence_download":
         choices["pk"] = [world["evidence"].pk]
+    elif name == "disputes:party_confirm":
+        choices["pk"] = sorted(p.pk for c in world["cases"] for p in c.parties.all())
     elif name == "disputes:inbox_message":
         choices["pk"] = [world["message"].pk]
     elif name.startswith("disputes:ledger_export"):

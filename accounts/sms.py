@@ -132,4 +132,5 @@ def get_backend() -> SmsBackend:
 def send_sms(*, phone: str, text: str, reference: str = "", template: str = "", params=None) -> None:
     if not phone:
         raise ValueError("The recipient has no mobile number.")
-    get_backend().send(phone=phone, text=text, reference=reference, template=template, params=params)
+    extra = {"template": template, "params": params} if template else {}  # plain-text backends keep working
+    get_backend().send(phone=phone, text=text, reference=reference, **extra)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import deadlines, notifications, stats
+from disputes import deadlines, notifications, sms_notices, stats
 from disputes.models import CASE_TRANSITIONS, Case, CaseEvent, CaseNumberCounter, Evidence, Party
 
 
@@ -104,6 +104,7 @@ def _case_write(
         data=data or {},
     )
     notifications.event_notify(event=event)
+    sms_notices.event_sms(event=event)
     return event
 
 
@@ -214,6 +215,7 @@ def case_submit(
         case=case, kind=CaseEvent.Kind.SUBMITTED, actor=filed_by, created_at=now, new_status=case.status
     )
     notifications.event_notify(event=event)
+    sms_notices.event_sms(event=event)
     return case, True
 
 

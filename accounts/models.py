@@ -249,6 +249,9 @@ class OutboundSms(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # When a send message was last published: the dispatch re-publishes only rows whose message
+    # may have been lost (broker down or restarted), not every pending row each minute.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("SMS")

@@ -52,10 +52,12 @@ def sms_queue(*, key: str, phone: str, template: str, params: dict, available_at
 def _publish(sms_id: int, *, countdown: float = 0) -> bool:
     from accounts.tasks import sms_send_task  # tasks imports this module
 
+    OutboundSms.objects.filter(pk=sms_id).update(queued_at=timezone.now() + timedelta(seconds=countdown))
     try:
         sms_send_task.apply_async(args=[sms_id], countdown=countdown, retry=False)
     except Exception as exc:  # broker down: the row waits for the dispatch
         logger.warning("broker unavailable, SMS %s left for the dispatch: %s", sms_id, exc)
+        OutboundSms.objects.filter(pk=sms_id).update(queued_at=None)
         return False
     return True
 
@@ -105,15 +107,19 @@ def _failed(row: OutboundSms, token, exc: Exception) -> None:
         _publish(row.pk, countdown=delay)
 
 
-def sms_dispatch_due(*, limit: int = 500) -> dict:
-    """Return stuck rows to PENDING and publish every pending row that is due."""
+def sms_dispatch_due(
+    *, stuck_after: timedelta | None = None, requeue_after: timedelta | None = None, limit=500
+) -> dict:
+    """Return rows stuck in SENDING past the task time limit (a killed worker) to PENDING, and
+    publish pending rows that are due and whose message may have been lost."""
     now = timezone.now()
-    stuck_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    reset = OutboundSms.objects.filter(state=OutboundSms.State.SENDING, claimed_at__lt=stuck_before).update(
-        state=OutboundSms.State.PENDING, claim_token=None
-    )
+    limit_after = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    reset = OutboundSms.objects.filter(
+        state=OutboundSms.State.SENDING, claimed_at__lt=now - (stuck_after or limit_after)
+    ).update(state=OutboundSms.State.PENDING, claim_token=None, queued_at=None)
     due = list(
-        OutboundSms.objects.filter(Q(state=OutboundSms.State.PENDING) & Q(available_at__lte=now))
+        OutboundSms.objects.filter(state=OutboundSms.State.PENDING, available_at__lte=now)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - (requeue_after or limit_after)))
         .order_by("available_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import sms_outbox
-from accounts.models import OutboundSms
+from accounts.models import OutboundSms, User
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,35 @@ class GatewayTests:
         assert result["reset"] == 1
         assert row.state == OutboundSms.State.SENT
         assert len(gateway.requests) == 1
+
+
+class OutboxAdminTests:
+    def test_an_administrator_sees_failed_sms_with_the_number_masked(self, client, settings):
+        from django.urls import reverse
+
+        from tests.factories import make_user
+
+        root = make_user("root", role=User.Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+        OutboundSms.objects.create(
+            key="case_link:1:0",
+            phone="13800138000",
+            template="case_link",
+            state=OutboundSms.State.FAILED,
+            attempts=3,
+            last_error="SmsError: gateway refused: isv.BUSINESS_LIMIT_CONTROL",
+        )
+        client.force_login(root)
+
+        response = client.get(reverse("admin:accounts_outboundsms_changelist") + "?state__exact=failed")
+
+        content = response.content.decode()
+        assert response.status_code == 200
+        assert "BUSINESS_LIMIT_CONTROL" in content
+        assert "138****8000" in content
+        assert "13800138000" not in content
+        row = OutboundSms.objects.get()
+        assert client.get(reverse("admin:accounts_outboundsms_change", args=[row.pk])).status_code == 200
+        assert (
+            "13800138000"
+            not in client.get(reverse("admin:accounts_outboundsms_change", args=[row.pk])).content.decode()
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from disputes.views import evidence, party, rating, resident, supervisor
+from disputes.views import evidence, party, party_staff, rating, resident, supervisor
 
 app_name = "disputes"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<str:number>/withdraw/", resident.case_withdraw, name="case_withdraw"),
     path("cases/<str:number>/consent/", resident.case_consent, name="case_consent"),
     path("cases/<str:number>/rate/", rating.case_rate, name="case_rate"),
+    path("staff/cases/<str:number>/parties/", party_staff.case_parties, name="case_parties"),
     path("c/<str:token>/", party.case_link, name="case_link"),
     path("c/<str:token>/renew/", party.case_link_renew, name="case_link_renew"),
     path("inbox/", resident.inbox, name="inbox"),

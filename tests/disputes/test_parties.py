@@ -247,3 +247,68 @@ class WalkInLinkTests:
         token = party_services.case_link_token(applicant)
         Party.objects.filter(pk=applicant.pk).update(phone="13900005555")
         assert client.get(reverse("disputes:case_link", args=[token])).status_code == 404
+
+
+class StaffPartyPageTests:
+    def _url(self, case):
+        return reverse("disputes:case_parties", args=[case.number])
+
+    def test_a_mediator_adds_a_respondent(self, client, alice, mia, areas):
+        case = make_case(applicant=alice, area=areas["G1"])
+        client.force_login(mia)
+        response = client.post(
+            self._url(case),
+            {"add": "1", "role": "respondent", "kind": "person", "name": " Eddie  Ma ", "phone": "139 0000 2222"},
+        )
+        assert response.status_code == 302
+        party = case.parties.get(role=Party.Role.RESPONDENT)
+        assert (party.name, party.phone, party.user) == ("Eddie Ma", "13900002222", None)
+        assert case.events.filter(kind=CaseEvent.Kind.PARTY_ADDED, actor=mia).exists()
+
+    def test_a_mediator_records_a_refusal_on_paper_with_a_scan(self, client, alice, bob, mia, areas):
+        case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.ASSIGNED, actor=mia)
+        respondent = case.parties.get(role=Party.Role.RESPONDENT)
+        client.force_login(mia)
+        scan = SimpleUploadedFile("refusal.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "application/pdf")
+        response = client.post(
+            self._url(case),
+            {
+                "consent": "1",
+                "party": respondent.pk,
+                "consents": "0",
+                "given_on": timezone.localdate().isoformat(),
+                "scan": scan,
+            },
+        )
+        assert response.status_code == 302
+        case.refresh_from_db()
+        respondent.refresh_from_db()
+        assert (case.status, case.outcome) == (Case.Status.CLOSED, Case.Outcome.TERMINATED)
+        assert respondent.consent_scan is not None
+
+    def test_bad_input_answers_400_and_keeps_it(self, client, alice, bob, mia, areas):
+        case = make_case(applicant=alice, respondent=bob, area=areas["G1"])
+        respondent = case.parties.get(role=Party.Role.RESPONDENT)
+        client.force_login(mia)
+        tomorrow = (timezone.localdate() + timezone.timedelta(days=1)).isoformat()
+        response = client.post(
+            self._url(case),
+            {"consent": "1", "party": respondent.pk, "consents": "1", "given_on": tomorrow, "note": "kept"},
+        )
+        assert response.status_code == 400
+        assert 'value="kept"' in response.content.decode()
+        response = client.post(self._url(case), {"add": "1", "role": "nonsense", "name": "", "phone": "12"})
+        assert response.status_code == 400
+        respondent.refresh_from_db()
+        assert respondent.consents_to_mediation is None
+
+    @pytest.mark.parametrize("who", ["otto", "alice", "bob"])
+    def test_outsiders_and_residents_get_404(self, client, alice, bob, mia, otto, areas, who):
+        case = make_case(applicant=alice, respondent=bob, area=areas["G1"])
+        client.force_login({"otto": otto, "alice": alice, "bob": bob}[who])
+        assert client.get(self._url(case)).status_code == 404
+        assert (
+            client.post(self._url(case), {"add": "1", "role": "respondent", "kind": "person", "name": "X"}).status_code
+            == 404
+        )
+        assert case.parties.count() == 2

@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 HTTPS ?= 0
 export HTTPS
 
-.PHONY: setup run test lint reminders-fault
+.PHONY: setup run test lint reminders-fault browser-deps
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -20,6 +20,13 @@ $(PY):
 # The stamp makes pip run only when requirements.txt changes.
 $(VENV)/.installed: requirements.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+# axe-core for the browser tests (tests/conftest.py), from the npm registry at the version
+# package-lock.json pins; the stamp makes npm run only when the lock changes.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core: apt-get install npm"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # A developer's local settings for plain `manage.py` (gitignored; the environment still wins).
@@ -38,9 +45,35 @@ setup: $(VENV)/.installed .env
 run: setup
 	$(PY) -m config.run
 
+# What the browser tests need from the system, on a fresh Debian or Ubuntu machine: Debian's
+# Chromium at /usr/bin/chromium (tests/conftest.py; Playwright's own browser download is not used)
+# and CJK fonts, without which every Chinese character in a screenshot is a box. As root, apt-get
+# installs what is missing; anyone else is told the command. `make test` checks them first unless
+# PYTEST_ARGS leaves the browser tests out (-m "not browser").
+BROWSER_PACKAGES_CHECK = \
+	missing=""; \
+	[ -x /usr/bin/chromium ] || missing=" chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"
+
+browser-deps:
+	@$(BROWSER_PACKAGES_CHECK); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then \
+		echo "==> the browser tests need$$missing: installing them with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
+			|| { echo "apt-get could not install$$missing"; exit 1; }; \
+		$(BROWSER_PACKAGES_CHECK); \
+		if [ -n "$$missing" ]; then echo "still missing after apt-get:$$missing"; exit 1; fi; \
+	else \
+		echo "The browser tests need$$missing, which only root can install. Run:"; \
+		echo "    sudo apt-get install -y$$missing"; \
+		echo "then make test again; or leave the browser tests out: make test PYTEST_ARGS='-m \"not browser\"'"; \
+		exit 1; \
+	fi
+
 # pytest-django creates its own test database; the pytest settings module wins unless you set one.
 test: export DJANGO_SETTINGS_MODULE ?= config.settings.test
-test: $(VENV)/.installed .env
+test: $(VENV)/.installed node_modules/.installed .env $(if $(findstring not browser,$(PYTEST_ARGS)),,browser-deps)
 	$(PY) manage.py compile_translations
 	$(PY) -m config.embedded_redis -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -1,17 +1,32 @@
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static import admin as otp_static_admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp import admin as otp_totp_admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa, services
 from accounts.models import Area, Estate, Organisation, OutboundSms, User
 from accounts.validators import MOBILE_RE, mask_phone, normalise_phone
+from config.admin_inputs import SafeInputsAdmin
+
+# Django's own Group admin, with the same guard on malformed changelist input as ours.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SafeInputsAdmin, BaseGroupAdmin):
+    pass
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["indented_name", "kind", "code", "parent"]
     list_filter = ["kind"]
     search_fields = ["name", "code"]
@@ -34,7 +49,7 @@ class AreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["name", "kind", "area", "contact_name"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -43,7 +58,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Estate)
-class EstateAdmin(admin.ModelAdmin):
+class EstateAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["name", "community", "grid", "property_manager", "owners_committee"]
     list_filter = ["community__parent"]
     search_fields = ["name"]
@@ -52,7 +67,7 @@ class EstateAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SafeInputsAdmin, BaseUserAdmin):
     list_display = ["user_name", "full_name", "masked_phone", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "areas__kind"]
     search_fields = ["username", "full_name", "phone", "email"]
@@ -118,15 +133,26 @@ class _MaskedAxesUsername:
         return ["masked_username" if f == "username" else f for f in super().get_list_display(request)]
 
 
-class AccessAttemptAdmin(_MaskedAxesUsername, axes_admin.AccessAttemptAdmin):
+class AccessAttemptAdmin(SafeInputsAdmin, _MaskedAxesUsername, axes_admin.AccessAttemptAdmin):
     pass
 
 
-class AccessLogAdmin(_MaskedAxesUsername, axes_admin.AccessLogAdmin):
+class AccessLogAdmin(SafeInputsAdmin, _MaskedAxesUsername, axes_admin.AccessLogAdmin):
     pass
 
 
-class AccessFailureLogAdmin(_MaskedAxesUsername, axes_admin.AccessFailureLogAdmin):
+class AccessFailureLogAdmin(SafeInputsAdmin, _MaskedAxesUsername, axes_admin.AccessFailureLogAdmin):
+    pass
+
+
+# django-otp's device admins, with the guard on malformed changelist input. Their QR-code and
+# secret pages are off (OTP_ADMIN_HIDE_SENSITIVE_DATA): an administrator resets a device, and never
+# sees another person's second factor.
+class TOTPDeviceAdmin(SafeInputsAdmin, otp_totp_admin.TOTPDeviceAdmin):
+    pass
+
+
+class StaticDeviceAdmin(SafeInputsAdmin, otp_static_admin.StaticDeviceAdmin):
     pass
 
 
@@ -134,6 +160,8 @@ for _model, _admin in [
     (AccessAttempt, AccessAttemptAdmin),
     (AccessLog, AccessLogAdmin),
     (AccessFailureLog, AccessFailureLogAdmin),
+    (TOTPDevice, TOTPDeviceAdmin),
+    (StaticDevice, StaticDeviceAdmin),
 ]:
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)

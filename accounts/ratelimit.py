@@ -1,11 +1,12 @@
 """Rate limits: one small fixed-window counter in Redis (the "ratelimit" cache), for every limit.
 
-    @rate_limit(ratelimit.REGISTER_PER_ADDRESS)
-    def register(request): ...
+    @rate_limit(ratelimit.EVIDENCE_PER_USER)
+    def evidence_download(request, pk): ...
 
     wait = ratelimit.sms_code_wait(phone=phone, request=request)   # for the SMS-code views
 
-A limit that is exceeded answers 429 with a page that says how long to wait. When Redis is down
+A limit that is exceeded answers 429 with a page that says how long to wait; a form view calls
+`hit` itself and shows `wait_message` above the form, keeping what was typed. When Redis is down
 every limit fails OPEN: a warning is logged and the request goes on (never a 500): refusing all
 registrations because a counter is unreachable would hurt more than a burst of requests.
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ def _by_address(request) -> str:
     return client_address(request)
 
 
-def _by_user(request) -> str:
+def by_user(request) -> str:
     return f"user:{request.user.pk}" if request.user.is_authenticated else f"addr:{client_address(request)}"
 
 
@@ -60,8 +62,10 @@ class Limit:
 REGISTER_PER_ADDRESS = Limit("register", 10, 3600)
 PASSWORD_RESET_PER_ADDRESS = Limit("password_reset_addr", 10, 3600)
 PASSWORD_RESET_PER_EMAIL = Limit("password_reset_email", 3, 3600, key=_by_email)
-FILING_PER_USER = Limit("filing", 20, 3600, key=_by_user)
-EVIDENCE_PER_USER = Limit("evidence", 300, 3600, key=_by_user, methods=("GET", "HEAD"))
+# Filing counts submissions that passed the form's checks (a resident correcting mistakes is not
+# counted); registration counts every attempt (each one can probe whether a phone is registered).
+FILING_PER_USER = Limit("filing", 20, 3600, key=by_user)
+EVIDENCE_PER_USER = Limit("evidence", 300, 3600, key=by_user, methods=("GET", "HEAD"))
 SMS_CODE_PER_PHONE = Limit("sms_code_phone", 5, 3600)
 SMS_CODE_PER_ADDRESS = Limit("sms_code_addr", 20, 3600)
 
@@ -87,8 +91,18 @@ def hit(limit: Limit, key: str) -> int:
     return max(1, math.ceil((window_no + 1) * limit.window - now))
 
 
+def wait_message(wait_seconds: int) -> str:
+    minutes = math.ceil(wait_seconds / 60)
+    return ngettext(
+        "You have done this too many times in a short while. Please try again in %(minutes)s minute.",
+        "You have done this too many times in a short while. Please try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 def refused(request, wait_seconds: int):
-    return render(request, "accounts/rate_limited.html", {"minutes": math.ceil(wait_seconds / 60)}, status=429)
+    """The 429 page, for views with nothing typed to keep (a form keeps its data: see register)."""
+    return render(request, "accounts/rate_limited.html", {"message": wait_message(wait_seconds)}, status=429)
 
 
 def rate_limit(*limits: Limit):

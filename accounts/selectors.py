@@ -1,6 +1,6 @@
 from django.db.models import Q, QuerySet
 
-from accounts.models import Area, Estate, User
+from accounts.models import Area, User
 
 
 def area_subtree_q(areas, *, prefix: str = "") -> Q:
@@ -37,12 +37,3 @@ def served_areas(user: User) -> list[Area]:
     if not hasattr(user, "_served_areas"):
         user._served_areas = list(user.areas.only("path", "name", "kind"))
     return user._served_areas
-
-
-def area_children(parent: Area | None, *, kind: str | None = None) -> QuerySet[Area]:
-    qs = Area.objects.filter(parent=parent)
-    return qs.filter(kind=kind) if kind else qs
-
-
-def estate_list_for_area(area: Area) -> QuerySet[Estate]:
-    return Estate.objects.filter(community__path__startswith=area.path).select_related("community", "grid")

@@ -20,7 +20,6 @@ from accounts.validators import mask_phone
 PENDING = "accounts.pending_phone"
 
 
-@ratelimit.rate_limit(ratelimit.REGISTER_PER_ADDRESS)
 def register(request):
     """Registration, step 1: the form. Nothing is created until the phone is verified (step 2,
     phone_verify); a number that already has an account is answered exactly as a free one, and
@@ -28,11 +27,18 @@ def register(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = RegistrationForm(request.POST or None)
+    context = {"form": form, "terms_version": settings.TERMS_VERSION}
+    if request.method == "POST":
+        wait = ratelimit.hit(ratelimit.REGISTER_PER_ADDRESS, ratelimit.client_address(request))
+        if wait:
+            form.add_error(None, ratelimit.wait_message(wait))
+            return render(request, "accounts/register.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
         wait = ratelimit.sms_code_wait(phone=phone, request=request)
         if wait:
-            return ratelimit.refused(request, wait)
+            form.add_error(None, ratelimit.wait_message(wait))
+            return render(request, "accounts/register.html", context, status=429)
         request.session[PENDING] = {
             "purpose": PhoneCode.Purpose.REGISTER,
             "phone": phone,
@@ -44,7 +50,7 @@ def register(request):
         }
         services.registration_code_send(phone=phone)
         return redirect("accounts:phone_verify")
-    return render(request, "accounts/register.html", {"form": form, "terms_version": settings.TERMS_VERSION})
+    return render(request, "accounts/register.html", context)
 
 
 def phone_verify(request):

@@ -1,14 +1,17 @@
-"""How fast is the case changelist on 100,000 cases? (issue 4)
+"""How fast is the case changelist? (issues 4 and 13)
 
     HTTPS=0 .venv/bin/python bench/admin_list.py [--cases 100000] [--runs 11]
+    DATABASE_URL=postgres://.../linli_bench HTTPS=0 .venv/bin/python bench/admin_list.py \
+        --cases 1000000 --user supervisor1        # a database filled by seed_bulk
 
 Sets Django up itself on its own SQLite file (/tmp/linli-bench/bench.sqlite3, kept between runs so
 the data is built once) or on DATABASE_URL if set; never touches var/. Bulk-creates the cases with
-their parties, then, logged in as the district supervisor, times the admin changelist (100 rows)
-against a minimal Django view that runs one indexed query, median of warm runs, in the same run.
-Targets: the changelist under 300 ms and within 3x the minimal view. It also times a plain page
-(signed in, the same 100 rows through one query and a plain template): the least any HTML list
-of 100 cases costs, which puts the minimal view's 3x in proportion.
+their parties if there are fewer than --cases, then, logged in as the district supervisor, times
+the admin changelist (100 rows) against a plain page in the same run: signed in, the same 100
+rows through one indexed query and a plain template, the least any HTML list of 100 cases costs.
+Targets (issue 13): the changelist under 300 ms with a constant number of queries, and within 3x
+the plain page; exits 0 when they hold. The minimal view (one query, plain text, no session) is
+printed for reference only: its old 3x target was withdrawn, as no signed-in HTML page meets it.
 """
 
 import argparse
@@ -170,6 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--user", default="sam", help="a supervisor of the whole district")
     args = parser.parse_args()
 
     print(f"database: {connection.settings_dict['ENGINE'].rsplit('.', 1)[-1]} {connection.settings_dict['NAME']}")
@@ -184,7 +188,7 @@ def main() -> None:
     with connection.cursor() as cursor:  # fresh statistics for the planner, as a deployed site would have
         cursor.execute("ANALYZE")
 
-    supervisor = User.objects.get(username="sam")
+    supervisor = User.objects.get(username=args.user)
     client = Client()
     client.force_login(supervisor)
     with override_settings(ROOT_URLCONF=__name__):
@@ -198,11 +202,12 @@ def main() -> None:
     page_ratio = admin_ms / table_ms
     print(f"changelist ({rows} rows, {admin_bytes // 1024} KiB): {admin_ms:7.1f} ms median of {args.runs}, "
           f"{admin_queries} queries")  # fmt: skip
-    print(f"minimal view (1 indexed query):  {minimal_ms:7.1f} ms median of {args.runs}, {minimal_queries} queries")
+    print(f"minimal view (1 indexed query, for reference): {minimal_ms:7.1f} ms median of {args.runs}, "
+          f"{minimal_queries} queries")  # fmt: skip
     print(f"plain page (signed in, 1 indexed query, the 100 rows in a plain template): {table_ms:.1f} ms, "
           f"{table_queries} queries")  # fmt: skip
     print(f"ratio to the minimal view: {ratio:.2f}x; to the plain page: {page_ratio:.2f}x")
-    targets = {"< 300 ms": admin_ms < 300, "within 3x the minimal view": ratio <= 3}
+    targets = {"< 300 ms": admin_ms < 300, "within 3x the plain page": page_ratio <= 3}
     print("targets: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in targets.items()))
     sys.exit(0 if all(targets.values()) else 1)
 

@@ -5,13 +5,19 @@
     # The embedded SQLite default, 100,000 cases:
     HTTPS=0 .venv/bin/python bench/dashboard.py --db sqlite --cases 100000 [--keep]
 
+    # Any database already filled by seed_demo + seed_bulk (never dropped):
+    HTTPS=0 .venv/bin/python bench/dashboard.py --database-url postgres://.../linli_bench
+
 Builds its own database (PostgreSQL `linli_bench_dash`, or /tmp/linli-bench-dash/bench.sqlite3) with
-migrate + seed_demo + seed_bulk unless it already holds that many cases, then, logged in as the
-district supervisor, times each page: the median of 5 warm runs, the number of queries, and the
-same SQL (captured with CaptureQueriesContext) re-run raw on a cursor, median of 5; the ratio
-page/raw is the cost of everything that is not the database. Drops the database at the end
-unless --keep. Targets: dashboard < 300 ms and <= 1.5x its raw SQL; admin list < 300 ms;
-SQLite dashboard at 100,000 cases < 1 s.
+migrate + seed_demo + seed_bulk unless it already holds that many cases, then times each page:
+the median of 5 warm runs, the number of queries, and the same SQL (captured with
+CaptureQueriesContext) re-run raw on a cursor, median of 5; page minus raw SQL is the cost of
+everything that is not the database. The dashboard is timed at every area level (the district,
+subdistrict and community supervisors, and a grid chosen by the district supervisor). Drops the
+database at the end unless --keep. Targets (issue 13): the dashboard under 300 ms and the page
+minus its own SQL under 50 ms at every level (the old "1.5x its own SQL" failed where the SQL
+takes a few milliseconds and the fixed rendering cost dominates); the admin list under 300 ms;
+exits 0 when they hold.
 """
 
 import argparse
@@ -34,7 +40,10 @@ def parse_args():
     parser.add_argument("--cases", type=int, default=None, help="1,000,000 on pg, 100,000 on sqlite by default")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the database for the next run")
+    parser.add_argument("--database-url", help="use this database (filled by seed_bulk); implies --keep")
     args = parser.parse_args()
+    if args.database_url:
+        args.keep = True
     args.cases = args.cases or (1_000_000 if args.db == "pg" else 100_000)
     return args
 
@@ -42,7 +51,9 @@ def parse_args():
 def setup(args) -> None:
     SQLITE_DIR.mkdir(parents=True, exist_ok=True)
     os.environ["LINLI_VAR_DIR"] = str(SQLITE_DIR)
-    if args.db == "pg":
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    elif args.db == "pg":
         import psycopg
 
         with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
@@ -109,32 +120,52 @@ def measure(client, url: str, runs: int) -> dict:
 def main() -> None:
     args = parse_args()
     setup(args)
-    ensure_data(args.cases)
+    if not args.database_url:
+        ensure_data(args.cases)
     from django.db import connection
     from django.test import Client
 
-    from accounts.models import User
+    from accounts.models import Area, User
     from disputes.models import Case
 
-    supervisor = User.objects.get(username="supervisor1")  # serves the whole district
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(supervisor)
+    def client_for(username: str):
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(User.objects.get(username=username))
+        return client
+
+    district = client_for("supervisor1")  # serves the whole district
+    grid = Area.objects.filter(kind=Area.Kind.GRID).order_by("pk").first()
     case = Case.objects.filter(status=Case.Status.IN_MEDIATION).order_by("-pk").first()
     pages = [
-        ("dashboard (district, this year)", "/dashboard/?period=year"),
-        ("admin case list (all, 100 rows)", "/admin/disputes/case/"),
-        ("admin case list (overdue, 100 rows)", "/admin/disputes/case/?deadline=overdue"),
-        ("case page (admin change)", f"/admin/disputes/case/{case.pk}/change/"),
-        ("period report (district, this year)", "/dashboard/report/?period=year"),
+        ("dashboard (district, this year)", district, "/dashboard/?period=year", "dashboard"),
+        ("dashboard (subdistrict, this year)", client_for("supervisor2"), "/dashboard/?period=year", "dashboard"),
+        ("dashboard (community, this year)", client_for("supervisor3"), "/dashboard/?period=year", "dashboard"),
+        ("dashboard (a grid, this year)", district, f"/dashboard/?period=year&area={grid.pk}", "dashboard"),
+        ("admin case list (all, 100 rows)", district, "/admin/disputes/case/", "list"),
+        ("admin case list (overdue, 100 rows)", district, "/admin/disputes/case/?deadline=overdue", "list"),
+        ("case page (admin change)", district, f"/admin/disputes/case/{case.pk}/change/", ""),
+        ("period report (district, this year)", district, "/dashboard/report/?period=year", ""),
     ]
     print(f"{connection.vendor}, {Case.objects.count():,} cases; median of {args.runs} warm runs")
-    print(f"{'page':<38} {'page ms':>8} {'queries':>8} {'raw SQL ms':>11} {'page/raw':>9}")
-    for name, url in pages:
+    print(f"{'page':<38} {'page ms':>8} {'queries':>8} {'raw SQL ms':>11} {'page-raw':>9} {'page/raw':>9}")
+    missed = []
+    for name, client, url, kind in pages:
         m = measure(client, url, args.runs)
         ratio = m["page"] / m["raw"] if m["raw"] else float("inf")
-        print(f"{name:<38} {m['page'] * 1000:8.0f} {m['queries']:8d} {m['raw'] * 1000:11.0f} {ratio:9.2f}")
+        page_ms, rest_ms = m["page"] * 1000, (m["page"] - m["raw"]) * 1000
+        print(f"{name:<38} {page_ms:8.0f} {m['queries']:8d} {m['raw'] * 1000:11.0f} {rest_ms:9.0f} {ratio:9.2f}")
         for q in m["slowest"]:
             print(f"    {float(q['time']) * 1000:6.0f} ms  {q['sql'][:110]}")
+        if kind and page_ms >= 300:
+            missed.append(f"{name}: {page_ms:.0f} ms >= 300 ms")
+        if kind == "dashboard" and rest_ms >= 50:
+            missed.append(f"{name}: page minus SQL {rest_ms:.0f} ms >= 50 ms")
+    print(
+        "targets (dashboards and lists < 300 ms; dashboards minus their SQL < 50 ms): "
+        + ("met" if not missed else "MISSED")
+    )
+    for line in missed:
+        print(f"  missed: {line}")
     if not args.keep:
         connection.close()
         if args.db == "pg":
@@ -145,6 +176,7 @@ def main() -> None:
         else:
             (SQLITE_DIR / "bench.sqlite3").unlink(missing_ok=True)
         print("database dropped (use --keep to keep it)")
+    sys.exit(1 if missed else 0)
 
 
 if __name__ == "__main__":

@@ -137,6 +137,7 @@ def main() -> int:
     os.environ.setdefault("LINLI_STAFF_MFA", "0")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("HTTPS", "0")
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")  # the links in emails point here
     if _answers(port):
         say(f"run   | something already listens on 127.0.0.1:{port}; stop it or set PORT")
         return 1

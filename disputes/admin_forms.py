@@ -77,6 +77,36 @@ class ReassignForm(CaseStepForm):
     note = _text(_("Note"), required=False)
 
 
+class RiskForm(CaseStepForm):
+    risk = forms.ChoiceField(label=_("Risk level"), choices=Case.Risk.choices)
+    reason = _text(_("Why the risk level changes"))
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["risk"].initial = case.risk
+
+
+class PoliceReportForm(CaseStepForm):
+    reported_by = forms.CharField(label=_("Reported by"), max_length=50)
+    reported_at = forms.DateTimeField(label=_("Reported at"), help_text=_("For example 2026-05-01 14:30."))
+    police_station = forms.CharField(label=_("Police station"), max_length=100)
+    receipt_number = forms.CharField(label=_("Receipt number"), max_length=60)
+    note = _text(_("What was reported"), required=False)
+
+
+class ReconcileForm(CaseStepForm):
+    summary = _text(_("How the parties settled it"))
+
+
+class ReferForm(CaseStepForm):
+    target = forms.CharField(
+        label=_("Referred to"),
+        max_length=100,
+        help_text=_("A court, an arbitration body, a department or the police."),
+    )
+    note = _text(_("Why it is referred"), required=False)
+
+
 class NoteForm(forms.Form):
     note = _text(_("Note"))
     is_public = forms.BooleanField(

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import mask_id_number, mask_phone
+from config.inputs import parse_id
 from disputes.models import Agreement, Case, Category, FollowUp, MediationSession, Party
 
 PAGE = 2000
@@ -236,8 +237,8 @@ def ledger_queryset(*, area_ids: list[int], start_at=None, end_before=None, stat
         q &= Q(submitted_at__gte=start_at, submitted_at__lt=end_before)
     if status in Case.Status.values:
         q &= Q(status=status)
-    if str(category).isdigit():
-        q &= Q(category_id=int(category))
+    if category_id := parse_id(category):
+        q &= Q(category_id=category_id)
     return Case.objects.filter(q)
 
 
@@ -339,7 +340,8 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
         f"NULLIF({q.label('f.satisfaction', FollowUp.Satisfaction, default='')}, '')) END",
         f"CASE WHEN c.is_collective THEN {q.p(_('Yes'))} ELSE {q.p(_('No'))} END",
     ]
-    select = ",\n".join(q.safe(f"COALESCE(({col})::text, '')") for col in columns)
+    inner = ",\n".join(f"COALESCE(({col})::text, '') AS c{n}" for n, col in enumerate(columns))
+    outer = ", ".join(q.safe(f"c{n}") for n in range(len(columns)))
     ids_sql = ClientCursor(raw).mogrify(*cases.order_by().values("pk").query.sql_with_params())
     tables = {
         "case": Case._meta.db_table,
@@ -351,9 +353,11 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
         "category": Category._meta.db_table,
         "user": User._meta.db_table,
     }
+    # The cells are computed once in the inner query (OFFSET 0 keeps PostgreSQL from folding it
+    # into the outer one, which would compute each cell again for each use in the formula check).
     sql = f"""
         WITH ids (id) AS MATERIALIZED ({ids_sql})
-        SELECT {select}
+        SELECT {outer} FROM (SELECT {inner}
         FROM ids JOIN "{tables["case"]}" c ON c.id = ids.id
         JOIN "{tables["area"]}" a ON a.id = c.area_id
         LEFT JOIN "{tables["category"]}" cat ON cat.id = c.category_id
@@ -370,6 +374,6 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
             SELECT DISTINCT ON (case_id) case_id, visited_at, performing, satisfaction
             FROM "{tables["follow_up"]}" ORDER BY case_id, visited_at DESC, id DESC
         ) f ON f.case_id = c.id
-        ORDER BY c.id
+        ORDER BY c.id OFFSET 0) cells
     """
     return sql

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Estate
 from accounts.validators import normalise_phone, validate_mainland_mobile
+from config.inputs import parse_uuid
 from disputes import uploads
 from disputes.models import Category, Party
 
@@ -150,6 +151,12 @@ class CaseFilingForm(forms.Form):
         }
         if not self.is_bound and not self.initial.get("idempotency_key"):
             self.initial["idempotency_key"] = uuid.uuid4()
+        # A damaged key (a broken client or a hand-made request) gets a fresh one, so that the page
+        # shown again can be sent; this attempt is refused, since it cannot be matched with a retry.
+        self.key_renewed = self.is_bound and parse_uuid(self.data.get("idempotency_key")) is None
+        if self.key_renewed:
+            self.data = self.data.copy()
+            self.data["idempotency_key"] = str(uuid.uuid4())
         self.fields["community"].queryset = Area.objects.filter(kind=Area.Kind.COMMUNITY).order_by("path")
         self.fields["grid"].queryset = Area.objects.filter(kind=Area.Kind.GRID).order_by("path")
         self.fields["estate"].queryset = Estate.objects.order_by("name")
@@ -221,6 +228,10 @@ class CaseFilingForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if self.key_renewed:
+            raise forms.ValidationError(
+                _("The form arrived incomplete. Check what you entered and send it again."), code="key"
+            )
         community, grid, estate = cleaned.get("community"), cleaned.get("grid"), cleaned.get("estate")
         if community and grid and grid.parent_id != community.pk:
             self.add_error("grid", forms.ValidationError(_("This grid is not in the chosen community."), code="grid"))

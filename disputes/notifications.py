@@ -26,6 +26,7 @@ Sending is claim-then-send (STYLE §5), in batches:
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, timedelta
@@ -50,13 +51,18 @@ RETRY_BACKOFF = timedelta(seconds=30)
 
 
 def event_recipients(event: CaseEvent) -> list:
-    """Parties with an account hear about public events; the mediator hears about every event."""
+    """Parties with an account hear about public events; the mediator hears about every event; the
+    mediators and supervisors of the tier above hear that a case was escalated to them."""
+    from disputes.selectors import staff_for_tier
+
     case = event.case
     people = []
     if event.is_public:
         people += [p.user for p in case.parties.select_related("user") if p.user_id]
     if case.mediator_id:
         people.append(case.mediator)
+    if event.kind == CaseEvent.Kind.ESCALATED:
+        people += list(staff_for_tier(case))
     seen, result = set(), []
     for person in people:
         if person.pk not in seen and person.pk != event.actor_id and person.is_active:
@@ -82,7 +88,7 @@ def event_notify(*, event: CaseEvent) -> None:
 
 
 def _render_event(event: CaseEvent) -> tuple[str, str]:
-    context = {"event": event, "case": event.case}
+    context = {"event": event, "case": event.case, "site_url": settings.SITE_URL}
     subject = render_to_string("emails/case_event_subject.txt", context).strip()
     body = render_to_string("emails/case_event_body.txt", context).strip()
     return subject, body
@@ -104,30 +110,42 @@ def reminder_create(*, case: Case | None, recipient, rule: str, period: str, cha
 
 # Rows created in one transaction are published as one message after it commits: a request
 # that notifies five people waits on the broker once, not five times.
-class _Publish:
-    """The on_commit callback of one row. The first of a commit's callbacks to run takes the rows
-    of the callbacks queued after it (they then do nothing): Django runs them in order, and a
-    rolled-back transaction or savepoint discards its callbacks, rows and all."""
+_pending = threading.local()
 
-    def __init__(self, reminder_id: int):
-        self.ids = [reminder_id]
+
+class _Batch:
+    def __init__(self):
+        self.ids: list[int] = []
         self.done = False
 
+
+class _Publish:
+    """The on_commit callback of one row (Django's public hook). Every row created before a commit
+    joins the thread's open batch; the first of the batch's callbacks to run publishes it and the
+    others then do nothing. A rolled-back savepoint or transaction discards its callbacks but not
+    its ids, so the batch is narrowed to the rows that exist when it is published."""
+
+    def __init__(self, batch: _Batch):
+        self.batch = batch
+
     def __call__(self) -> None:
-        if self.done:
+        batch = self.batch
+        if batch.done:
             return
-        queued = transaction.get_connection().run_on_commit
-        position = next((i for i, entry in enumerate(queued) if entry[1] is self), -1)
-        for entry in queued[position + 1 :]:
-            if isinstance(entry[1], _Publish) and not entry[1].done:
-                self.ids += entry[1].ids
-                entry[1].done = True
-        self.done = True
-        enqueue_send(self.ids)
+        batch.done = True
+        if getattr(_pending, "batch", None) is batch:
+            _pending.batch = None
+        ids = list(Reminder.objects.filter(pk__in=batch.ids).values_list("pk", flat=True))
+        if ids:
+            enqueue_send(ids)
 
 
 def _enqueue_on_commit(reminder_id: int) -> None:
-    transaction.on_commit(_Publish(reminder_id))
+    batch = getattr(_pending, "batch", None)
+    if batch is None or batch.done:
+        batch = _pending.batch = _Batch()
+    batch.ids.append(reminder_id)
+    transaction.on_commit(_Publish(batch))
 
 
 def enqueue_send(reminder_ids: Iterable[int] | int, *, countdown: float | None = None) -> bool:
@@ -332,7 +350,7 @@ def _render(row: Reminder, related: dict) -> tuple[str, str, str]:
         "ctx": row.context,
         "resolution": related["resolutions"].get(row.context.get("resolution")),
         "agreement": related["agreements"].get(row.context.get("agreement")),
-        "site_url": getattr(settings, "SITE_URL", ""),
+        "site_url": settings.SITE_URL,
     }
     if name == "reminder":
         # The message text once; the plain and HTML bodies wrap it (a plain str: escaped in HTML).

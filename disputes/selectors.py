@@ -1,13 +1,13 @@
 """Read queries with more than one caller; each returns rows with their joins already applied."""
 
 import re
-from datetime import timedelta
 
 from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import Area, User
+from accounts.selectors import served_areas
 from accounts.validators import normalise_phone
 from disputes.models import Agreement, Case, FollowUp, InboxMessage, Meeting, Party, Resolution
 
@@ -38,18 +38,49 @@ TIER_AREA_KINDS = {
 }
 
 
+def _staff_ids_at(case: Case, kinds) -> QuerySet:
+    # The users serving an area of one of these kinds at or above the case's area.
+    return User.areas.through.objects.filter(area_id__in=_ancestor_ids(case.area), area__kind__in=kinds).values(
+        "user_id"
+    )
+
+
+def _tier_staff_ids(case: Case):
+    # The users serving the area (an ancestor of the case's) that handles the case's tier.
+    return _staff_ids_at(case, TIER_AREA_KINDS.get(case.tier, []))
+
+
 def mediator_suggest_for_case(case: Case) -> User | None:
     """The mediator serving the case's grid or community (or the level of its tier) with the fewest
     open cases; ties go to the longest-serving account. One query."""
-    served = User.areas.through.objects.filter(
-        area_id__in=_ancestor_ids(case.area), area__kind__in=TIER_AREA_KINDS.get(case.tier, [])
-    ).values("user_id")
     return (
-        User.objects.filter(pk__in=served, is_active=True, role=User.Role.MEDIATOR)
+        User.objects.filter(pk__in=_tier_staff_ids(case), is_active=True, role=User.Role.MEDIATOR)
         .annotate(open_cases=Count("mediated_cases", filter=Q(mediated_cases__status__in=Case.OPEN_STATUSES)))
         .order_by("open_cases", "pk")
         .first()
     )
+
+
+def staff_for_tier(case: Case) -> QuerySet[User]:
+    """The mediators and supervisors of the area that handles the case's tier (区矛调中心 for a
+    district case): an escalated case without a named mediator is theirs to assign, and they hear
+    of it and of its reminders (services/reminders.Staff.tier_staff reads the same rule)."""
+    return User.objects.filter(
+        pk__in=_tier_staff_ids(case), is_active=True, role__in=[User.Role.MEDIATOR, User.Role.SUPERVISOR]
+    ).order_by("pk")
+
+
+def supervisors_of_subdistrict(case: Case) -> QuerySet[User]:
+    """The supervisors of the case's subdistrict (街道): high risk is reported to them (DESIGN §7)."""
+    return User.objects.filter(
+        pk__in=_staff_ids_at(case, [Area.Kind.SUBDISTRICT]), is_active=True, role=User.Role.SUPERVISOR
+    ).order_by("pk")
+
+
+def tiers_handled_by(user: User) -> list[int]:
+    """The handling tiers above the grid whose queue the user's served areas hold."""
+    kinds = {a.kind for a in served_areas(user)}
+    return [tier for tier, tier_kinds in TIER_AREA_KINDS.items() if tier > Case.Tier.GRID and kinds & set(tier_kinds)]
 
 
 # --- Search -----------------------------------------------------------------------------------
@@ -57,6 +88,9 @@ def mediator_suggest_for_case(case: Case) -> User | None:
 # "LL-2026-000123", "ll 2026 123", "2026-123": a whole case number (the serial is zero-padded).
 CASE_NUMBER_RE = re.compile(r"^(?:LL)?[-\s]*(\d{4})[-\s]+(\d{1,6})$", re.IGNORECASE)
 SERIAL_DIGITS = 6
+# One character is a surname: 2% of all parties, 40,000 at a million cases, which no index makes
+# cheap to sort and count; two ("王伟") already narrow it to a few hundred.
+NAME_MIN_CHARS = 2
 
 
 def case_search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
@@ -68,7 +102,7 @@ def case_search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
     - its tail ("123", "000123"): equality on Case.number_serial, the zero-padded six digits;
     - a whole phone number, spaces and +86 allowed: equality on Party.phone; its first digits
       (5 to 10): a prefix; its last four: equality on Party.phone_last4;
-    - anything else: the beginning of a party's name ("王伟", "Alice").
+    - anything else of two characters or more: the beginning of a party's name ("王伟", "Alice").
 
     Every kind is an index lookup that returns the matching case ids; they are combined in one
     UNION subquery, so the database finds the few matching cases first and sorts only those (an
@@ -98,7 +132,7 @@ def case_search(cases: QuerySet[Case], term: str) -> QuerySet[Case]:
             by_party.append(_prefix_q("phone", digits, vendor))
         elif len(digits) == 11:
             by_party.append(Q(phone=digits))
-    else:
+    elif len(term) >= NAME_MIN_CHARS:
         by_party.append(_prefix_q("name", term, vendor))
     ids = [Case.objects.filter(q).order_by().values("pk") for q in by_case]
     ids += [Party.objects.filter(q).order_by().values("case_id") for q in by_party]
@@ -177,28 +211,6 @@ def meeting_list_for_case(case: Case) -> QuerySet:
             )
         )
     )
-
-
-# The judicial-confirmation reminder goes out from day 20 of the 30-day window.
-CONFIRMATION_REMIND_AFTER_DAYS = 20
-
-
-def confirmation_window_due(now) -> QuerySet:
-    """Agreements whose judicial-confirmation window is still open, 20 days or more after they took
-    effect, and no application recorded: the reminder scan chases these (DESIGN §4, §7)."""
-    return Agreement.objects.filter(
-        confirmation_wanted=True,
-        confirmation_applied_at__isnull=True,
-        effective_at__lte=now - timedelta(days=CONFIRMATION_REMIND_AFTER_DAYS),
-        confirmation_window_ends_at__gt=now,
-    ).select_related("case", "case__mediator")
-
-
-def resolution_list_overdue(today) -> QuerySet:
-    """Open or in-progress meeting resolutions past their due date (for the reminder scan)."""
-    return Resolution.objects.filter(
-        status__in=[Resolution.Status.OPEN, Resolution.Status.IN_PROGRESS], due_date__lt=today
-    ).select_related("meeting", "case", "owner")
 
 
 def case_follow_through_for_party(case: Case, party: Party | None) -> dict:

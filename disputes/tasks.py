@@ -5,14 +5,6 @@ from celery import shared_task
 
 
 @shared_task(acks_late=True)
-def reminder_send_task(reminder_id: int) -> None:
-    """Kept for messages queued before batches existed (a deployed task name never changes)."""
-    from disputes import notifications  # imported here: notifications imports this module
-
-    notifications.reminders_send(reminder_ids=[reminder_id])
-
-
-@shared_task(acks_late=True)
 def reminders_send_task(reminder_ids: list[int]) -> dict:
     """Claim and send a batch. Failures back off in the database (no Celery retry: the row
     records its attempts, and the dispatch republishes it)."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from disputes.views import evidence, party, party_staff, rating, resident, supervisor
+from disputes.views import evidence, links, party, party_staff, rating, resident, supervisor
 
 app_name = "disputes"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/joining/", party.party_offers, name="party_offers"),
     path("cases/joining/<int:pk>/", party.party_confirm, name="party_confirm"),
     path("cases/<str:number>/", resident.case_detail, name="case_detail"),
+    path("cases/<str:number>/open/", links.case_open, name="case_open"),
     path("cases/<str:number>/submitted/", resident.case_submitted, name="case_submitted"),
     path("cases/<str:number>/add/", resident.case_add_information, name="case_add_information"),
     path("cases/<str:number>/withdraw/", resident.case_withdraw, name="case_withdraw"),

@@ -202,12 +202,87 @@ def celery_worker_process(transactional_db, _celery_worker_session) -> Iterator[
 # --- Headless Chromium -----------------------------------------------------------------------
 
 
-class BrowserPages:
-    """Opens pages on the live server; phone=True gives a 390x844 touch viewport."""
+# axe-core from the npm registry (package.json; `make test` runs npm ci), injected into every page
+# the browser tests visit. A serious or critical violation of WCAG 2.1 AA (and 2.2 AA's 24 px tap
+# targets) fails the test.
+AXE_SCRIPT = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_FAILING_IMPACTS = {"serious", "critical"}
+AXE_RUN = """async (tags) => {
+    const results = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+    return results.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary.replace(/\\s+/g, " ")),
+        count: v.nodes.length,
+    }));
+}"""
+# On phone pages every control and every link that is not part of a sentence must be at least
+# 24 x 24 CSS px (WCAG 2.2 target size; axe's rule passes small targets that have room around
+# them, older fingers need the size itself).
+MIN_TARGET_PX = 24
+SMALL_TARGETS = """(minimum) => {
+    const selector = "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button]";
+    const small = [];
+    for (const el of document.querySelectorAll(selector)) {
+        const box = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        if (!box.width || !box.height || style.visibility === "hidden" || el.closest(".visually-hidden-focusable")) {
+            continue;  // not shown (a collapsed menu, the skip link until it has the focus)
+        }
+        if (el.tagName === "A" && style.display === "inline") {
+            // A link inside a sentence is exempt (WCAG 2.5.8's inline exception).
+            const block = el.parentElement.closest("p, li, td, th, dd, div");
+            if (block && block.textContent.trim().length > el.textContent.trim().length) continue;
+        }
+        if (box.width < minimum || box.height < minimum) {
+            const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.type ? `[type=${el.type}]` : "");
+            const text = (el.textContent || el.value || "").trim().slice(0, 30);
+            small.push(`${name} "${text}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+        }
+    }
+    return small;
+}"""
+# Page methods after which a new document may have loaded: the page is checked when they return.
+SETTLING_METHODS = (
+    "goto", "reload", "go_back", "go_forward", "wait_for_url", "wait_for_load_state", "wait_for_selector",
+)  # fmt: skip
 
-    def __init__(self, browser, base_url: str):
+
+@dataclass
+class AxeCheck:
+    test: str
+    url: str
+    viewport: str
+    violations: list[dict]
+
+    @property
+    def failing(self) -> list[dict]:
+        return [v for v in self.violations if v["impact"] in AXE_FAILING_IMPACTS]
+
+
+# Every axe run of the session, for the summary at the end (pytest_terminal_summary).
+AXE_CHECKS: list[AxeCheck] = []
+
+
+class BrowserPages:
+    """Opens pages on the live server; phone=True gives a 390x844 touch viewport.
+
+    Every page is watched: when a new document has loaded and the test's next goto/wait_for_*
+    returns, and at every screenshot, axe-core checks it; a Content-Security-Policy violation in the
+    console or a serious/critical axe violation fails the test.
+    """
+
+    def __init__(self, browser, base_url: str, test_name: str = ""):
         self.browser = browser
         self.base_url = base_url.rstrip("/")
+        self.test_name = test_name
+        self.pages = []
+        self.csp_violations: list[str] = []
+        # axe itself adds a <style> element on some pages, which the CSP refuses: not the site's fault.
+        self._axe_running = False
+        if not AXE_SCRIPT.is_file():
+            pytest.fail(f"{AXE_SCRIPT} is missing: run `make test` (it runs npm ci).", pytrace=False)
+        self._axe_source = AXE_SCRIPT.read_text()
 
     def new(self, path: str | None = None, *, phone: bool = False, locale: str = "zh-CN"):
         context = self.browser.new_context(
@@ -220,6 +295,7 @@ class BrowserPages:
         )
         page = context.new_page()
         page.set_default_timeout(10_000)
+        self._watch(page, "phone" if phone else "desktop")
         if path is not None:
             page.goto(self.url(path))
         return page
@@ -228,23 +304,107 @@ class BrowserPages:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def screenshot(self, page, name: str, *, full_page: bool = True) -> Path:
-        """Save tests/screenshots/<name>.png (gitignored) and return its path."""
+        """Save tests/screenshots/<name>.png (gitignored) and return its path; then axe checks the
+        page (after the screenshot, so a failing page can be seen)."""
         SCREENSHOT_DIR.mkdir(exist_ok=True)
         path = SCREENSHOT_DIR / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
+        self.check(page)
         return path
+
+    def _watch(self, page, viewport: str) -> None:
+        state = {"loads": 0, "checked": 0}
+        page._linli_state = state  # documents loaded and checked, and the viewport's name
+        page._linli_viewport = viewport
+        self.pages.append(page)
+
+        def on_console(message):
+            if "Content Security Policy" in message.text and not self._axe_running:
+                where = message.location or {}
+                source = f" ({where.get('url')}:{where.get('lineNumber')})" if where.get("url") else ""
+                self.csp_violations.append(f"{page.url}: {message.text}{source}")
+
+        def on_load(_page):
+            state["loads"] += 1
+
+        page.on("console", on_console)
+        page.on("load", on_load)
+        for name in SETTLING_METHODS:
+            method = getattr(page, name)
+
+            def settled(*args, _method=method, **kwargs):
+                result = _method(*args, **kwargs)
+                if state["loads"] > state["checked"]:
+                    self.check(page)
+                return result
+
+            setattr(page, name, settled)
+
+    def check(self, page) -> None:
+        """Run axe-core on the page as it is now; fail on a CSP or a serious/critical axe violation."""
+        page._linli_state["checked"] = page._linli_state["loads"]
+        page.wait_for_load_state()
+        self._fail_on_csp_violations()
+        self._axe_running = True
+        try:
+            if not page.evaluate("typeof window.axe !== 'undefined'"):
+                # Evaluated through the DevTools protocol, which the page's CSP does not govern (an
+                # injected <script> would be refused, as it should be).
+                page.evaluate(self._axe_source)
+            violations = page.evaluate(AXE_RUN, AXE_TAGS)
+            page.evaluate("0")  # a round trip: the console messages axe caused are in before it returns
+        finally:
+            self._axe_running = False
+        if page._linli_viewport == "phone":
+            small = page.evaluate(SMALL_TARGETS, MIN_TARGET_PX)
+            if small:
+                violations.append({
+                    "id": "target-size-24px", "impact": "serious", "help": f"Tap targets under {MIN_TARGET_PX} px",
+                    "nodes": small, "count": len(small),
+                })  # fmt: skip
+        check = AxeCheck(self.test_name, page.url, page._linli_viewport, violations)
+        AXE_CHECKS.append(check)
+        if check.failing:
+            lines = [f"{v['impact']} {v['id']} ({v['count']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+                     for v in check.failing]  # fmt: skip
+            pytest.fail(f"axe-core on {page.url} ({check.viewport}):\n" + "\n".join(lines), pytrace=False)
+
+    def _fail_on_csp_violations(self) -> None:
+        if self.csp_violations:
+            violations, self.csp_violations = self.csp_violations, []
+            pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations), pytrace=False)
+
+    def finish(self) -> None:
+        """At the end of the test: check pages whose last document was not checked yet."""
+        for page in self.pages:
+            if not page.is_closed() and page._linli_state["loads"] > page._linli_state["checked"]:
+                self.check(page)
+        self._fail_on_csp_violations()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not AXE_CHECKS:
+        return
+    failing = [c for c in AXE_CHECKS if c.failing]
+    pages = {(c.url.split("?")[0], c.viewport) for c in AXE_CHECKS}
+    minor = sum(len(c.violations) - len(c.failing) for c in AXE_CHECKS)
+    terminalreporter.write_line(
+        f"axe-core {AXE_TAGS}: {len(AXE_CHECKS)} checks of {len(pages)} pages (path and viewport); "
+        f"{sum(len(c.failing) for c in failing)} serious or critical violations on {len(failing)} checks; "
+        f"{minor} minor or moderate violations."
+    )
 
 
 @pytest.fixture
-def browser_page(transactional_db, live_server, monkeypatch) -> Iterator[BrowserPages]:
+def browser_page(transactional_db, live_server, monkeypatch, request) -> Iterator[BrowserPages]:
     """Headless Debian Chromium driven by Playwright against pytest-django's live server.
 
     transactional_db: rows the test creates are committed, so the server thread sees them.
     """
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
-            f"{CHROMIUM} is missing: run .ci/run, or `apt-get install chromium` (Playwright's own browser "
-            "download is not used).",
+            f"{CHROMIUM} is missing: run `make test` (as root it installs it; see `make browser-deps`), or "
+            "`sudo apt-get install chromium fonts-noto-cjk` (Playwright's own browser download is not used).",
             pytrace=False,
         )
     from playwright.sync_api import sync_playwright
@@ -255,7 +415,9 @@ def browser_page(transactional_db, live_server, monkeypatch) -> Iterator[Browser
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            yield BrowserPages(browser, live_server.url)
+            pages = BrowserPages(browser, live_server.url, request.node.nodeid)
+            yield pages
+            pages.finish()
         finally:
             try:
                 browser.close()

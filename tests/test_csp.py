@@ -128,7 +128,13 @@ def site(areas, alice, bob, carol, mia, sam):
         performance_place="Community office",
         performance_deadline=timezone.localdate() + timedelta(days=10),
     )
-    closure.agreement_sign(agreement=agreement, signer=AgreementSignature.Signer.MEDIATOR, party=None, actor=mia)
+    closure.agreement_sign(
+        agreement=agreement,
+        signer=AgreementSignature.Signer.MEDIATOR,
+        party=None,
+        actor=mia,
+        signed_on=timezone.localdate(),
+    )
     meetings.meeting_create(
         community=areas["C1"],
         topic="Parking",

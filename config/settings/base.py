@@ -83,6 +83,12 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS, e.g. ALLOWED_HOSTS=linli.example.gov.cn")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# Where the site is reached, for the links in emails (they have no request to ask): `make run`
+# sets it to its own address (config/run.py); production must set it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG or not HTTPS else None).rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -197,6 +203,9 @@ AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
 # Staff MFA (TOTP with recovery codes, accounts/mfa.py): on unless LINLI_STAFF_MFA=0 (make run's demo).
 STAFF_MFA = env_bool("LINLI_STAFF_MFA", True)
 OTP_TOTP_ISSUER = "Linli"
+# The admin never shows a device's key, QR code or recovery codes: one look would copy a second factor.
+# The device admin's pages with a TOTP secret and its QR code then answer 403 (and no 500 for a missing id).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff sessions end after 30 minutes idle and 12 hours in all (accounts/middleware.py); residents
 # keep Django's two-week session.
 STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
@@ -383,9 +392,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Phone and ID numbers in request lines are masked (config/access_log.py; gunicorn does the same).
+    "filters": {"mask_numbers": {"()": "config.access_log.MaskNumbersFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "filters": ["mask_numbers"], "propagate": False},
+        # pikepdf (disputes/uploads.py) announces its logger bridge at INFO when first imported.
+        "pikepdf": {"level": "WARNING"},
+    },
 }
 
 # Rate-limit counters are keyed under this namespace (tests give each test its own).

@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.inputs import parse_id
+from disputes import selectors
 from disputes.deadlines import DUE_SOON, LEGACY_AFTER
 from disputes.models import Case
 from disputes.visibility import areas_visible_to
@@ -38,10 +40,11 @@ class AreaFilter(admin.SimpleListFilter):
         return [(str(a.pk), "\u3000" * (a.depth - top) + a.name) for a in areas if a.path in shown]
 
     def queryset(self, request, queryset):
-        if not (self.value() or "").isdigit():
+        if self.value() is None:
             return queryset
-        # Looked up in the user's own areas: a foreign area id filters to nothing.
-        area = areas_visible_to(request.user).filter(pk=self.value()).only("path").first()
+        # Looked up in the user's own areas: a foreign or malformed area id filters to nothing.
+        pk = parse_id(self.value())
+        area = areas_visible_to(request.user).filter(pk=pk).only("path").first() if pk else None
         if area is None:
             return queryset.none()
         return queryset.filter(area__path__startswith=area.path)
@@ -58,11 +61,19 @@ class AssignmentFilter(admin.SimpleListFilter):
     parameter_name = "assigned"
 
     def lookups(self, request, model_admin):
-        return [("mine", _("My cases")), ("unassigned", _("Unassigned"))]
+        return [
+            ("mine", _("My cases")),
+            ("unassigned", _("Unassigned")),
+            ("my_tier", _("Escalated to my tier, unassigned")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "mine":
             return queryset.filter(mediator=request.user)
+        if self.value() == "my_tier":
+            # The queue of the tier above: escalated cases nobody there has taken yet.
+            tiers = selectors.tiers_handled_by(request.user)
+            return queryset.filter(mediator__isnull=True, status__in=Case.OPEN_STATUSES, tier__in=tiers)
         if self.value() == "unassigned":
             return queryset.filter(mediator__isnull=True, status__in=Case.OPEN_STATUSES)
         return queryset

@@ -18,9 +18,11 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from config.inputs import parse_id
 from disputes import admin_forms, selectors, services
 from disputes.models import Case, CaseEvent, Party
 from disputes.services import parties as party_services
+from disputes.services import steps
 from disputes.visibility import areas_visible_to
 
 S = Case.Status
@@ -108,6 +110,52 @@ STEPS = {
             _("Case %(number)s was reopened."),
         ),
         Step(
+            "set_risk",
+            _("Set the risk level"),
+            admin_forms.RiskForm,
+            tuple(S),
+            lambda case, actor, d: steps.case_set_risk(case=case, actor=actor, risk=d["risk"], reason=d["reason"]),
+            _("The risk level of case %(number)s was set."),
+            extra_check=steps.risk_set_allowed,
+        ),
+        Step(
+            "report_police",
+            _("Report to the police"),
+            admin_forms.PoliceReportForm,
+            tuple(S),
+            lambda case, actor, d: steps.case_report_to_police(
+                case=case,
+                actor=actor,
+                reported_by=d["reported_by"],
+                reported_at=d["reported_at"],
+                police_station=d["police_station"],
+                receipt_number=d["receipt_number"],
+                note=d["note"],
+            ),
+            _("The report of case %(number)s to the police was recorded."),
+            extra_check=steps.police_report_allowed,
+        ),
+        Step(
+            "reconcile",
+            _("Close as reconciled"),
+            admin_forms.ReconcileForm,
+            tuple(S),
+            lambda case, actor, d: services.case_resolve(
+                case=case, actor=actor, outcome=Case.Outcome.RECONCILED, summary=d["summary"]
+            ),
+            _("Case %(number)s was resolved: the parties reconciled."),
+            extra_check=services.reconcile_allowed,
+        ),
+        Step(
+            "refer",
+            _("Refer elsewhere"),
+            admin_forms.ReferForm,
+            tuple(S),
+            lambda case, actor, d: services.case_refer(case=case, actor=actor, target=d["target"], note=d["note"]),
+            _("Case %(number)s was referred and closed."),
+            extra_check=services.refer_allowed,
+        ),
+        Step(
             "reassign",
             _("Reassign"),
             admin_forms.ReassignForm,
@@ -145,7 +193,8 @@ class CaseStepViews:
 
     def _case_for_change(self, request, object_id) -> Case:
         # Through get_queryset: a case outside the user's areas is simply not there (404).
-        case = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        pk = parse_id(object_id)
+        case = self.get_queryset(request).filter(pk=pk).first() if pk is not None else None
         if case is None:
             raise Http404(gettext("No such case in your areas."))
         if not self.has_change_permission(request, case):

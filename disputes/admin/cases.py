@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import mask_id_number, mask_phone
+from config.admin_inputs import SafeInputsAdmin
 from disputes import admin_forms
 from disputes.admin.case_filters import AreaFilter, AssignmentFilter, DeadlineFilter
 from disputes.admin.case_steps import CaseStepViews
@@ -122,7 +123,7 @@ class TimelineInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseStepViews, admin.ModelAdmin):
+class CaseAdmin(CaseStepViews, SafeInputsAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "category",
@@ -150,7 +151,7 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
     search_fields = ["number", "parties__name", "parties__phone"]
     search_help_text = _(
         "A case number or its last digits, a party's phone number (whole, first digits or last four) "
-        "or the beginning of a party's name."
+        "or the first two or more characters of a party's name."
     )
     list_select_related = ["category", "area", "estate", "mediator"]
     ordering = ["-submitted_at", "-pk"]
@@ -362,7 +363,7 @@ class CaseAdmin(CaseStepViews, admin.ModelAdmin):
 
 
 @admin.register(PersonalDataView)
-class PersonalDataViewAdmin(admin.ModelAdmin):
+class PersonalDataViewAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["viewed_at", "user", "case", "where", "scope", "rows"]
     list_filter = ["viewed_at"]
     search_fields = ["case__number", "user__username", "user__full_name"]

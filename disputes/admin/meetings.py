@@ -12,6 +12,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area
+from config.admin_inputs import SafeInputsAdmin
 from disputes.admin.scoped import CompactInline, ScopedAdmin, scoped_cases, staff_users
 from disputes.models import AgendaItem, Meeting, MeetingSeat, Resolution, SeatTemplate
 from disputes.services import meetings as meeting_services
@@ -31,7 +32,7 @@ def _resolution_move(resolution: Resolution, *, status: str, note: str, actor) -
 
 
 @admin.register(SeatTemplate)
-class SeatTemplateAdmin(admin.ModelAdmin):
+class SeatTemplateAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = ["name", "organisation_kind", "required", "is_active", "order"]
     list_editable = ["required", "is_active", "order"]
     list_filter = ["required", "is_active"]

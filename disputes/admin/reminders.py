@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin_inputs import SafeInputsAdmin
 from disputes.models import DeadlinePolicy, Reminder
 from disputes.services import reminders as reminder_services
 from disputes.visibility import case_scope_q
@@ -43,7 +44,7 @@ class DeadlinePolicyForm(forms.ModelForm):
 
 
 @admin.register(DeadlinePolicy)
-class DeadlinePolicyAdmin(admin.ModelAdmin):
+class DeadlinePolicyAdmin(SafeInputsAdmin, admin.ModelAdmin):
     form = DeadlinePolicyForm
     list_display = [
         "__str__",
@@ -62,7 +63,7 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "case_link",

@@ -2,13 +2,16 @@
 (disputes.visibility), the case and staff choices of their selects, and compact inlines
 (disputes/admin/sessions.py, meetings.py, agreements.py)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
+from django.utils.translation import gettext
 
 from accounts.models import User
+from config.admin_inputs import SafeInputsAdmin
 from disputes.models import Case
 from disputes.services.cases import CaseError
 from disputes.visibility import area_rows_visible_to, cases_visible_to, visible_rows
@@ -30,11 +33,27 @@ def staff_users():
     return User.objects.filter(is_active=True).exclude(role=User.Role.RESIDENT).order_by("full_name", "username")
 
 
+def name_unlabelled_inputs(field: forms.Field | None, *, in_table: bool) -> None:
+    """An aria-label for inputs that Django's admin renders without a <label>, which screen
+    readers then announce as a bare "edit text" (axe: label, select-name): the cells of a tabular
+    inline (the column heading is no label) and the date and time halves of a split date-time."""
+    if field is None:
+        return
+    widget = getattr(field.widget, "widget", field.widget)  # inside a RelatedFieldWidgetWrapper
+    if isinstance(widget, forms.SplitDateTimeWidget):
+        # Called per request (get_form), so the active language is the reader's.
+        for part, word in zip(widget.widgets, (gettext("date"), gettext("time")), strict=True):
+            part.attrs["aria-label"] = gettext("%(field)s, %(part)s") % {"field": field.label, "part": word}
+    elif in_table and not widget.is_hidden:
+        widget.attrs.setdefault("aria-label", field.label)
+
+
 class CompactInline(admin.TabularInline):
     """No add/change/view icons next to the selects: they make every row twice as tall."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        name_unlabelled_inputs(field, in_table=True)
         widget = getattr(field, "widget", None)
         if isinstance(widget, RelatedFieldWidgetWrapper):
             widget.can_add_related = widget.can_change_related = widget.can_view_related = False
@@ -43,12 +62,17 @@ class CompactInline(admin.TabularInline):
         return field
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(SafeInputsAdmin, admin.ModelAdmin):
     """Rows the user may see, through the one door: `case_path` leads from the row to its case
     (rows hanging off a case), or `area_path` to its area (a community's meeting)."""
 
     case_path: str | None = "case"
     area_path: str | None = None
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        name_unlabelled_inputs(field, in_table=False)
+        return field
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, User
 from accounts.selectors import served_areas
+from config.inputs import parse_id
 from disputes.models import Case
 from disputes.visibility import areas_visible_to
 
@@ -97,10 +98,9 @@ def scope_for(user: User, area_id: int | str | None = None) -> Scope:
         a.indent = "\u3000" * (a.depth - top)  # the area selector shows the tree
     area = None
     if area_id not in (None, ""):
-        try:
-            area = by_id[int(area_id)]
-        except (KeyError, ValueError, TypeError):
-            raise PermissionDenied from None
+        area = by_id.get(parse_id(area_id))
+        if area is None:
+            raise PermissionDenied
     elif not user.is_superuser and len(served_areas(user)) == 1:
         area = by_id.get(served_areas(user)[0].pk)
     inside = [a for a in choices if area is None or a.path.startswith(area.path)]

@@ -5,7 +5,7 @@ from disputes.models.exports import LedgerExport
 from disputes.models.meetings import AgendaItem, Meeting, MeetingSeat, Resolution, SeatTemplate
 from disputes.models.parties import Evidence, Party
 from disputes.models.reminders import DeadlinePolicy, Reminder
-from disputes.models.sessions import MediationSession
+from disputes.models.sessions import MediationSession, PoliceReport
 from disputes.models.stats import CaseDayStat, CaseMonthStat
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "MeetingSeat",
     "Party",
     "PersonalDataView",
+    "PoliceReport",
     "Reminder",
     "Resolution",
     "SeatTemplate",

@@ -27,6 +27,8 @@ class CaseEvent(models.Model):
         RATING = "rating", _("Rating")
         SUPERVISION = "supervision", _("Supervision ordered")
         REMINDER = "reminder", _("Reminder")
+        RISK = "risk", _("Risk level set")
+        POLICE_REPORT = "police_report", _("Reported to the police")
         PARTY_LINKED = "party_linked", _("Party confirmed online")
         PARTY_ADDED = "party_added", _("Party added")
 

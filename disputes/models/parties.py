@@ -67,11 +67,16 @@ class Party(models.Model):
         indexes = [
             # "My cases" of a resident and every access check: parties by account.
             models.Index(fields=["user", "case"], name="party_user_case"),
-            # case_search: a full phone number (equality) or its first digits, a name's beginning
-            # (LIKE 'x%' on PostgreSQL: the pattern operator class; a range on SQLite).
-            models.Index(fields=["phone"], opclasses=["varchar_pattern_ops"], name="party_phone_prefix"),
-            models.Index(fields=["phone_last4"], name="party_phone_last4"),
-            models.Index(fields=["name"], opclasses=["varchar_pattern_ops"], name="party_name_prefix"),
+            # case_search: a full phone number (equality) or its first digits, its last four, a
+            # name's beginning (LIKE 'x%' on PostgreSQL: the pattern operator class; a range on
+            # SQLite). With case_id in the index the search reads no party rows at all.
+            models.Index(
+                fields=["phone", "case"], opclasses=["varchar_pattern_ops", "int8_ops"], name="party_phone_prefix"
+            ),
+            models.Index(fields=["phone_last4", "case"], name="party_phone_last4"),
+            models.Index(
+                fields=["name", "case"], opclasses=["varchar_pattern_ops", "int8_ops"], name="party_name_prefix"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -90,6 +95,11 @@ class Evidence(models.Model):
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
+    # The stored copy of a photo has lost its location (disputes.uploads.strip_location); the hash of
+    # the file as uploaded proves that it is the same photo, the other that the copy is unchanged.
+    original_sha256 = models.CharField(_("SHA-256 of the file as uploaded"), max_length=64, blank=True, editable=False)
+    stored_sha256 = models.CharField(_("SHA-256 of the stored file"), max_length=64, blank=True, editable=False)
+    location_removed = models.BooleanField(_("location removed"), default=False, editable=False)
     description = models.CharField(_("description"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL

@@ -39,3 +39,27 @@ class MediationSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.held_at:%Y-%m-%d}"
+
+
+class PoliceReport(models.Model):
+    """A report to the police of a dispute that may turn into a public-order or criminal case
+    (People's Mediation Law Art. 25): who reported it, when, to which station, and the receipt."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="police_reports")
+    reported_by = models.CharField(_("reported by"), max_length=50)
+    reported_at = models.DateTimeField(_("reported at"))
+    police_station = models.CharField(_("police station"), max_length=100)
+    receipt_number = models.CharField(_("receipt number"), max_length=60)
+    note = models.TextField(_("what was reported"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, editable=False
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("police report")
+        verbose_name_plural = _("police reports")
+        ordering = ["reported_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.receipt_number}"

@@ -92,4 +92,3 @@ COUNTER_FIELDS = tuple(
     f.name for f in CaseDayStat._meta.concrete_fields if isinstance(f, models.IntegerField) and f.name != "id"
 )
 SOURCE_FIELDS = {value: f"received_{value}" for value in Case.Source.values}
-FOLLOW_UP_FIELDS = ("performance_checked", "performing", "rated", "satisfied")

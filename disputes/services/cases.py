@@ -2,16 +2,18 @@
 `Case.status`, and every change of a case goes through `_case_write`, which refuses when another
 request changed the case first and records an append-only event."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import deadlines, notifications, sms_notices, stats
+from disputes import deadlines, notifications, sms_notices, stats, uploads
 from disputes.models import CASE_TRANSITIONS, Case, CaseEvent, CaseNumberCounter, Evidence, Party
 
 
@@ -220,13 +222,20 @@ def case_submit(
 
 
 def evidence_attach(*, case: Case, upload, uploaded_by: User | None, description: str = "") -> Evidence:
-    """Store an upload that disputes.uploads.check_upload has already accepted."""
+    """Store an upload that disputes.uploads.check_upload has already accepted: a photo without
+    its location, with the hashes of the file as uploaded and as stored."""
+    upload.seek(0)
+    original = upload.read()
+    stored = uploads.strip_location(original, upload.content_type)
     return Evidence.objects.create(
         case=case,
-        file=upload,
+        file=ContentFile(stored, name=upload.name) if stored is not original else upload,
         original_name=upload.name[:200],
         content_type=upload.content_type,
-        size=upload.size,
+        size=len(stored),
+        original_sha256=hashlib.sha256(original).hexdigest(),
+        stored_sha256=hashlib.sha256(stored).hexdigest(),
+        location_removed=stored is not original,
         description=description,
         uploaded_by=uploaded_by,
     )
@@ -345,6 +354,11 @@ def case_extend(*, case: Case, actor: User, consent_note: str) -> CaseEvent:
 RESOLVING_OUTCOMES = (Case.Outcome.WRITTEN_AGREEMENT, Case.Outcome.ORAL_AGREEMENT, Case.Outcome.RECONCILED)
 
 
+def reconcile_allowed(case: Case) -> bool:
+    """The parties settled it between themselves (和解) while in mediation: case_resolve, reconciled."""
+    return case.status == Case.Status.IN_MEDIATION
+
+
 def case_resolve(*, case: Case, actor: User, outcome: str, summary: str) -> CaseEvent:
     if outcome not in RESOLVING_OUTCOMES:
         raise CaseError(_("A case is resolved by an agreement or by reconciliation."))
@@ -378,7 +392,14 @@ def case_terminate(*, case: Case, actor: User | None, routes_advised: str, note:
     )
 
 
+def refer_allowed(case: Case) -> bool:
+    """A case being handled can be referred (court, arbitration, a department, the police)."""
+    return case.status in (Case.Status.ASSIGNED, Case.Status.IN_MEDIATION)
+
+
 def case_refer(*, case: Case, actor: User, target: str, note: str = "") -> CaseEvent:
+    if not refer_allowed(case):
+        raise InvalidTransition(case.status, Case.Status.CLOSED)
     if not target.strip():
         raise CaseError(_("Say where the case is referred to."))
     return case_transition(

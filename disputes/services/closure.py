@@ -21,19 +21,14 @@ from disputes.services.cases import (
     case_terminate,
 )
 
+# What can be edited until the agreement takes effect: its dates, the Art. 34 answers, the Art. 35
+# contents (Agreement.REQUIRED_CONTENTS), the oral content and the scan.
 AGREEMENT_TEXT_FIELDS = (
     "drafted_on",
     "reached_on",
     "written_requested",
     "settles_rights",
-    "parties_details",
-    "facts",
-    "issues",
-    "responsibilities",
-    "terms",
-    "performance_method",
-    "performance_place",
-    "performance_deadline",
+    *Agreement.REQUIRED_CONTENTS,
     "oral_content",
     "scan",
 )

@@ -14,7 +14,7 @@ failure only logs. The row stays pending and the per-minute beat task publishes 
 
 import logging
 import tempfile
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config.inputs import parse_date
 from disputes import broker, exports
 from disputes.dashboard import period_from, scope_for
 from disputes.models import LedgerExport, PersonalDataView
@@ -39,7 +40,7 @@ def ledger_export_request(user: User, params: dict) -> LedgerExport:
     """Record an export of the ledger the user's dashboard filters select, and queue it after
     commit. The period is resolved now (this month stays the month it was requested in), and the
     area is checked against the user's scope now (PermissionDenied) and again when it runs."""
-    period = period_from(params.get("period"), start=_date(params.get("from")), end=_date(params.get("to")))
+    period = period_from(params.get("period"), start=parse_date(params.get("from")), end=parse_date(params.get("to")))
     scope = scope_for(user, params.get("area"))
     export = LedgerExport.objects.create(
         requested_by=user,
@@ -79,7 +80,7 @@ def ledger_export_run(export_id: int) -> bool:
     try:
         with translation.override(user.language or settings.LANGUAGE_CODE):
             params = export.params
-            period = period_from("custom", start=_date(params.get("from")), end=_date(params.get("to")))
+            period = period_from("custom", start=parse_date(params.get("from")), end=parse_date(params.get("to")))
             cases = ledger_cases(user, period=period, **_filters(params))
             total = cases.count()
             LedgerExport.objects.filter(pk=export_id).update(rows_total=total)
@@ -178,10 +179,3 @@ def _filters(params: dict) -> dict:
         "status": params.get("status", ""),
         "category": params.get("category", ""),
     }
-
-
-def _date(value) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        return None

@@ -22,10 +22,11 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Area, User
 from disputes import deadlines, notifications
 from disputes.models import Case, CaseEvent, DeadlinePolicy, Party, Reminder
 from disputes.notifications import stamp
+from disputes.selectors import TIER_AREA_KINDS
 
 OVERDUE_EVERY = timedelta(days=3)
 # Overdue reminders repeat every 3 days for up to a year; by then the case is legacy, supervised
@@ -96,6 +97,12 @@ class Staff:
     def supervisors_above(self, case: Case) -> list[Person]:
         return self.covering(case.area.path, User.Role.SUPERVISOR, max_depth=SUPERVISOR_DEPTH[case.tier])
 
+    def tier_staff(self, case: Case) -> list[Person]:
+        """The mediators and supervisors of the area handling the case's tier (selectors.staff_for_tier)."""
+        depths = {list(Area.Kind.values).index(kind) for kind in TIER_AREA_KINDS.get(case.tier, [])}
+        found = [p for _, d, a, p in self.rows if d in depths and case.area.path.startswith(a)]
+        return list({p.pk: p for p in found}.values())
+
     def supervisors(self) -> dict[int, tuple[Person, list[str]]]:
         result: dict[int, tuple[Person, list[str]]] = {}
         for role, _, path, person in self.rows:
@@ -115,7 +122,12 @@ def _person(user) -> Person | None:
 
 def _handlers(case: Case, staff: Staff) -> list[Person]:
     person = _person(case.mediator) if case.mediator_id else None
-    return [person] if person else staff.community_staff(case.area.path)
+    if person:
+        return [person]
+    if case.tier > Case.Tier.GRID:
+        # Escalated without a named mediator: the tier above assigns it, not the worker who escalated.
+        return staff.tier_staff(case) or staff.community_staff(case.area.path)
+    return staff.community_staff(case.area.path)
 
 
 # ---------------------------------------------------------------------------------------------

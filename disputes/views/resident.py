@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import ratelimit
 from accounts.validators import mask_id_number, mask_phone
+from config.inputs import parse_uuid
 from disputes import deadlines, pending_uploads, selectors, services, uploads
 from disputes.forms import AddInformationForm, CaseFilingForm, ConsentForm, WithdrawForm
 from disputes.models import Case, InboxMessage, Party
@@ -52,7 +53,6 @@ def _resident_required(request) -> None:
 
 @csrf_exempt  # CSRF is checked by _case_new_form, after the size checks below have read the body safely.
 @login_required
-@ratelimit.rate_limit(ratelimit.FILING_PER_USER)
 def case_new(request):
     _resident_required(request)
     if request.method == "POST":
@@ -92,16 +92,21 @@ def _case_new_form(request):
     if request.method != "POST":
         form = _blank_filing_form(request)
         return render(request, "disputes/case_new.html", _filing_context(request, form, []))
-    key = CaseFilingForm.base_fields["idempotency_key"].to_python(request.POST.get("idempotency_key"))
+    key = parse_uuid(request.POST.get("idempotency_key"))
     pending = pending_uploads.pending_list(request, key)
     form = CaseFilingForm(request.POST, request.FILES, remaining_slots=uploads.MAX_FILES - len(pending))
     valid = form.is_valid()
+    key = parse_uuid(form.data["idempotency_key"])  # the form renews a damaged key
     if form.accepted_uploads and key is not None:
         # Keep what passed the checks, whatever else is wrong, so the resident need not choose it again.
         pending = pending_uploads.pending_add(request, key, form.accepted_uploads)
     if not valid:
         messages.error(request, _("Please correct the marked fields below."))
         return render(request, "disputes/case_new.html", _filing_context(request, form, pending))
+    wait = ratelimit.hit(ratelimit.FILING_PER_USER, ratelimit.by_user(request))
+    if wait:  # what was typed stays in the form, the accepted files in the pending uploads
+        messages.error(request, ratelimit.wait_message(wait))
+        return render(request, "disputes/case_new.html", _filing_context(request, form, pending), status=429)
     files = pending_uploads.pending_open(pending)
     try:
         case, _created = _case_submit(request, form.cleaned_data, files)

@@ -1,7 +1,5 @@
 """The supervisor's pages: dashboard, supervision lists, ledger export and the period report."""
 
-from datetime import date
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +12,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.redirects import safe_next
+from config.inputs import MAX_YEAR, MIN_YEAR, parse_date
 from disputes import dashboard as dash
 from disputes import exports
 from disputes.models import LedgerExport
@@ -28,16 +27,17 @@ def _require_supervisor(request) -> None:
         raise PermissionDenied
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _period(request) -> dash.Period:
+def _period(request, *, warn: bool = True) -> dash.Period:
+    """The period of the query string; a page (warn) says so when custom dates were unusable."""
     g = request.GET
-    return dash.period_from(g.get("period"), start=_date(g.get("from")), end=_date(g.get("to")))
+    start, end = parse_date(g.get("from")), parse_date(g.get("to"))
+    if warn and g.get("period") == "custom" and not (start and end):
+        messages.warning(
+            request,
+            _("A custom period needs two dates between %(first)s and %(last)s; this month is shown instead.")
+            % {"first": MIN_YEAR, "last": MAX_YEAR},
+        )
+    return dash.period_from(g.get("period"), start=start, end=end)
 
 
 def _filter_query(request, period: dash.Period, scope: dash.Scope) -> str:
@@ -127,7 +127,7 @@ def ledger_export(request):
     page that offers the job (a download past the server's timeout would arrive cut short). The
     XLSX ledger is always a job: see ledger_export_request."""
     _require_supervisor(request)
-    period = _period(request)
+    period = _period(request, warn=False)  # a download: no page to show the message on
     filters = {
         "area": request.GET.get("area"),
         "status": request.GET.get("status", ""),

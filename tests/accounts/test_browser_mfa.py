@@ -54,7 +54,7 @@ class MfaBrowserTests:
         for _ in range(settings.AXES_FAILURE_LIMIT):
             page.fill("#id_username", "13800138001")
             page.fill("#id_password", "wrong-guess")
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")
             page.wait_for_load_state()
 
         shown = " ".join(page.inner_text(".alert p").split())

@@ -1,6 +1,5 @@
 import socket
 import threading
-import time
 
 import pytest
 from django.test import override_settings
@@ -78,10 +77,12 @@ class HealthTests:
         assert response.status_code == 503
         assert response.json() == {"status": "error", "database": "ok", "broker": "error"}
 
-    def test_it_answers_within_two_seconds_when_the_broker_hangs(self, client, hanging_port):
-        started = time.monotonic()
+    def test_it_gives_up_on_a_hanging_broker_by_its_timeout(self, client, hanging_port, caplog):
+        # Not a stopwatch (a loaded machine would fail it): the check ends because its socket
+        # timeout fired on a connection that was accepted and never answered.
         with override_settings(CELERY_BROKER_URL=f"redis://127.0.0.1:{hanging_port}/0"):
             response = client.get(reverse("healthz"))
-        assert time.monotonic() - started < 2
         assert response.status_code == 503
         assert response.json()["broker"] == "error"
+        failures = [r.getMessage() for r in caplog.records if "broker check failed" in r.getMessage()]
+        assert len(failures) == 1 and "timeout" in failures[0].lower(), failures

@@ -200,3 +200,20 @@ class MfaResetTests:
 
         assert response.status_code == 403
         assert TOTPDevice.objects.filter(user=mia).exists()
+
+    def test_the_admin_never_shows_a_devices_key_or_recovery_codes(self, client, mia, settings):
+        settings.STAFF_MFA = False
+        device, codes = _enrolled(mia)
+        root = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+        client.force_login(root)
+
+        pages = [
+            reverse("admin:otp_totp_totpdevice_change", args=[device.pk]),
+            reverse("admin:otp_totp_totpdevice_changelist"),
+            reverse("admin:otp_static_staticdevice_change", args=[StaticDevice.objects.get(user=mia).pk]),
+        ]
+        for url in pages:
+            html = client.get(url).content.decode()
+            assert device.key not in html
+            assert not any(code in html for code in codes)
+        assert client.get(reverse("admin:otp_totp_totpdevice_config", args=[device.pk])).status_code in (403, 404)

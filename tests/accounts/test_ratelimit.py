@@ -11,6 +11,8 @@ from django.utils.translation import ngettext, override
 from accounts import ratelimit
 from accounts.models import OutboundSms
 from disputes.models import Case
+from tests.disputes.test_resident_views import filing
+from tests.factories import make_estate
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +32,21 @@ def _register(client, n: int, addr="10.1.0.1"):
 
 
 @pytest.fixture
+def estate(areas, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return make_estate(areas["C1"], grid=areas["G1"], name="Garden Estate")
+
+
+def _wait_text(minutes: int) -> str:
+    with override("zh-hans"):
+        return ngettext(
+            "You have done this too many times in a short while. Please try again in %(minutes)s minute.",
+            "You have done this too many times in a short while. Please try again in %(minutes)s minutes.",
+            minutes,
+        )
+
+
+@pytest.fixture
 def redis_down(settings):
     settings.CACHES = {**settings.CACHES, "ratelimit": {**settings.CACHES["ratelimit"], "LOCATION": UNREACHABLE_REDIS}}
 
@@ -45,27 +62,30 @@ class RateLimitTests:
         assert response.status_code == 429
         # Three went on to the code step (an account is made once the code is typed).
         assert OutboundSms.objects.filter(template="code").count() == 3
-        with override("zh-hans"):
-            expected = ngettext(
-                "You have done this too many times in a short while. Please try again in %(minutes)s minute.",
-                "You have done this too many times in a short while. Please try again in %(minutes)s minutes.",
-                2,
-            )
-        assert expected.split("%(minutes)s")[0] in response.content.decode()
+        html = response.content.decode()
+        assert _wait_text(2).split("%(minutes)s")[0] in html
+        assert 'value="Wang Fang"' in html  # what was typed is kept
         # Another address may still register.
         assert _register(client, 4, addr="10.1.0.2").status_code == 302
 
-    def test_filing_is_limited_per_resident(self, client, alice, carol, settings):
-        settings.RATE_LIMITS = {"filing": 2}
+    def test_filing_is_limited_and_keeps_what_was_typed(self, client, alice, carol, areas, estate, settings):
+        settings.RATE_LIMITS = {"filing": 1}
         client.force_login(alice)
-        for _ in range(2):
-            assert client.post(reverse("disputes:case_new"), {}).status_code != 429
+        new = reverse("disputes:case_new")
+        assert client.post(new, filing(areas, estate, title="")).status_code == 200  # a mistake is not counted
+        assert client.post(new, filing(areas, estate)).status_code == 302
 
-        assert client.post(reverse("disputes:case_new"), {}).status_code == 429
-        assert client.get(reverse("disputes:case_new")).status_code == 200  # reading the form is not counted
+        response = client.post(new, filing(areas, estate, title="Second complaint"))
+
+        assert response.status_code == 429
+        html = response.content.decode()
+        assert 'value="Second complaint"' in html
+        assert _wait_text(60).split("%(minutes)s")[0] in html
+        assert Case.objects.count() == 1
+        assert client.get(new).status_code == 200  # reading the form is not counted
         client.force_login(carol)
-        assert client.post(reverse("disputes:case_new"), {}).status_code != 429
-        assert not Case.objects.exists()
+        assert client.post(new, filing(areas, estate, applicant_name="Carol Li")).status_code == 302
+        assert Case.objects.count() == 2
 
     def test_the_evidence_view_is_limited_per_user(self, client, alice, settings):
         settings.RATE_LIMITS = {"evidence": 2}
@@ -105,12 +125,13 @@ class RateLimitRedisDownTests:
         assert response["Location"] == reverse("accounts:phone_verify")
         assert any("rate-limit store is unreachable" in r.getMessage() for r in caplog.records)
 
-    def test_filing_evidence_and_sms_codes_go_on(self, client, alice, settings, redis_down, caplog):
+    def test_filing_evidence_and_sms_codes_go_on(self, client, alice, areas, estate, settings, redis_down, caplog):
         settings.RATE_LIMITS = {"filing": 0, "evidence": 0, "sms_code_phone": 0, "sms_code_addr": 0}
         client.force_login(alice)
 
         with caplog.at_level(logging.WARNING, logger="accounts.ratelimit"):
-            assert client.post(reverse("disputes:case_new"), {}).status_code == 200
+            assert client.post(reverse("disputes:case_new"), filing(areas, estate)).status_code == 302
+            assert Case.objects.count() == 1
             assert client.get(reverse("disputes:evidence_download", args=[1])).status_code == 404
             request = RequestFactory().post("/", REMOTE_ADDR="10.1.0.5")
             assert ratelimit.sms_code_wait(phone="13800138001", request=request) == 0

@@ -69,7 +69,7 @@ class CaseSearchTests:
 
     def test_it_finds_a_party_by_the_beginning_of_the_name(self, three):
         assert found("王伟") == {three["wang"].number}
-        assert found("王") == {three["wang"].number}
+        assert found("王") == set()  # a surname alone: 2% of everyone, too broad to list
         assert found("Bob Wang") == {three["alice"].number}
         assert found("Alice") == {three["alice"].number}
         assert found("伟") == set()  # not a substring search: no index could answer it
@@ -87,8 +87,8 @@ class CaseSearchTests:
         if connection.vendor == "postgresql":
             assert "Seq Scan" not in text, text
         else:
-            # SQLite names a full scan "SCAN <table>" (with no covering index to its name).
-            assert not re.search(r"SCAN disputes_(case|party)\b(?! USING (COVERING )?INDEX)", text), text
+            # SQLite: SEARCH is an index lookup; SCAN reads a whole table or index.
+            assert not re.search(r"\bSCAN\b", text), text
 
     def test_the_admin_list_and_its_autocomplete_search_the_same_way(self, client, sam, three):
         client.force_login(sam)

@@ -161,15 +161,6 @@ class ResolutionTests:
         assert case.events.filter(kind=CaseEvent.Kind.RESOLUTION).count() == 1
         assert other_case.events.filter(kind=CaseEvent.Kind.RESOLUTION).count() == 1
 
-    def test_overdue_resolutions_are_listed_for_the_reminder_scan(self, meeting, mia):
-        late = svc.resolution_add(
-            meeting=meeting, text="a", due_date=date.today() - timedelta(days=1), owner_name="x", actor=mia
-        )
-        svc.resolution_add(
-            meeting=meeting, text="b", due_date=date.today() + timedelta(days=1), owner_name="x", actor=mia
-        )
-        assert list(selectors.resolution_list_overdue(date.today())) == [late]
-
 
 class PartyViewTests:
     def test_parties_see_the_meeting_and_their_resolutions_without_the_minutes(

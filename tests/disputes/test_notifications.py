@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.utils import timezone, translation
 
 from disputes import notifications, services
@@ -194,7 +195,8 @@ class EnqueueTests:
     def test_the_rows_of_one_transaction_are_published_as_one_message(
         self, areas, alice, bob, mia, sue, monkeypatch, django_capture_on_commit_callbacks
     ):
-        case = make_case(applicant=alice, respondent=bob, area=areas["G1"])
+        with django_capture_on_commit_callbacks(execute=True):  # the filing commits (and publishes) first
+            case = make_case(applicant=alice, respondent=bob, area=areas["G1"])
         published = []
         real = notifications.enqueue_send
         monkeypatch.setattr(notifications, "enqueue_send", lambda ids, **kw: published.append(ids) or real(ids, **kw))
@@ -205,6 +207,27 @@ class EnqueueTests:
         rows = set(Reminder.objects.filter(rule="event", period=str(event.pk)).values_list("pk", flat=True))
         assert len(rows) == 3
         assert [set(ids) for ids in published] == [rows]
+
+    def test_a_rolled_back_savepoint_leaves_its_rows_out(
+        self, areas, alice, mia, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):  # the case's own rows commit first
+            case = make_case(applicant=alice, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
+        published = []
+        monkeypatch.setattr(notifications, "enqueue_send", lambda ids, **kw: published.append(set(ids)))
+        with django_capture_on_commit_callbacks(execute=True):
+            kept = notifications.reminder_create(
+                case=case, recipient=mia, rule="note", period="kept", channel=Reminder.Channel.INBOX
+            )
+            try:
+                with transaction.atomic():
+                    notifications.reminder_create(
+                        case=case, recipient=mia, rule="note", period="lost", channel=Reminder.Channel.INBOX
+                    )
+                    raise RuntimeError("roll the savepoint back")
+            except RuntimeError:
+                pass
+        assert published == [{kept.pk}]
 
 
 @pytest.mark.django_db

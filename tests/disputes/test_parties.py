@@ -249,6 +249,16 @@ class WalkInLinkTests:
         assert client.get(reverse("disputes:case_link", args=[token])).status_code == 404
 
 
+def png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 200, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 class StaffPartyPageTests:
     def _url(self, case):
         return reverse("disputes:case_parties", args=[case.number])
@@ -269,7 +279,7 @@ class StaffPartyPageTests:
         case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.ASSIGNED, actor=mia)
         respondent = case.parties.get(role=Party.Role.RESPONDENT)
         client.force_login(mia)
-        scan = SimpleUploadedFile("refusal.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "application/pdf")
+        scan = SimpleUploadedFile("refusal.png", png_bytes(), "image/png")
         response = client.post(
             self._url(case),
             {

@@ -1,10 +1,13 @@
 """The web never waits on Redis (DESIGN §7): with the broker stopped or hanging, filing a
-complaint still succeeds within 2 seconds; its notification row waits in the database and goes
-out once Redis is back and the dispatch runs."""
+complaint still succeeds after one publish attempt (bounded by the broker's socket timeout), and
+later requests do not try the broker at all until the back-off ends; the notification row waits
+in the database and goes out once Redis is back and the dispatch runs. The asserts count attempts
+and connections, not seconds, so a loaded machine cannot fail them."""
 
 import socket
 import threading
 import time
+from dataclasses import dataclass
 
 import pytest
 
@@ -35,6 +38,12 @@ def setup_cast(transactional_db, areas, alice, bob):
     Category.objects.get_or_create(code="neighbours", defaults={"name": "Neighbours"})
 
 
+@dataclass
+class HangingBroker:
+    url: str
+    connections: list  # the connections it accepted (and never answered)
+
+
 @pytest.fixture
 def hanging_broker():
     """A socket that accepts connections and never answers."""
@@ -52,16 +61,18 @@ def hanging_broker():
             held.append(conn)
 
     threading.Thread(target=accept, daemon=True).start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    yield HangingBroker(f"redis://127.0.0.1:{server.getsockname()[1]}/0", held)
     server.close()
     for conn in held:
         conn.close()
 
 
-def file_complaint(areas, alice, bob) -> tuple[Case, float]:
-    started = time.monotonic()
-    case = make_case(applicant=alice, respondent=bob, area=areas["G1"])
-    return case, time.monotonic() - started
+def file_complaint(areas, alice, bob) -> Case:
+    return make_case(applicant=alice, respondent=bob, area=areas["G1"])
+
+
+def breaker_open() -> bool:
+    return broker._broker_down_until > time.monotonic()
 
 
 def bobs_email(case: Case) -> Reminder:
@@ -85,9 +96,9 @@ class BrokerDownTests:
             with app_broker(private.url):
                 private.stop()
 
-                case, seconds = file_complaint(areas, alice, bob)
+                case = file_complaint(areas, alice, bob)
 
-                assert seconds < 2.0
+                assert breaker_open()  # the failed publish was noticed: the next requests skip Redis
                 assert Case.objects.filter(pk=case.pk, status=Case.Status.SUBMITTED).exists()
                 row = bobs_email(case)
                 assert (row.state, row.queued_at) == (Reminder.State.PENDING, None)
@@ -106,14 +117,18 @@ class BrokerDownTests:
         assert bobs_email(case).state == Reminder.State.SENT
         assert reminder_ids(read_mail_dir(tmp_path / "mail"))[bobs_email(case).pk] == 1
 
-    def test_filing_with_a_hanging_broker_succeeds_within_two_seconds(
-        self, setup_cast, fresh_breaker, hanging_broker, areas, alice, bob
+    def test_filing_with_a_hanging_broker_tries_it_once_then_not_at_all(
+        self, setup_cast, fresh_breaker, hanging_broker, areas, alice, bob, caplog
     ):
-        with app_broker(hanging_broker):
-            case, seconds = file_complaint(areas, alice, bob)
-            # While the broker is marked down the next request does not wait at all.
-            _, second = file_complaint(areas, alice, bob)
+        with app_broker(hanging_broker.url):
+            case = file_complaint(areas, alice, bob)
+            tried = len(hanging_broker.connections)
+            # While the broker is marked down the next request does not even connect.
+            second = file_complaint(areas, alice, bob)
 
-        assert seconds < 2.0
-        assert second < 0.5
-        assert bobs_email(case).state == Reminder.State.PENDING
+        assert tried >= 1 and len(hanging_broker.connections) == tried
+        assert breaker_open()
+        logged = [r.getMessage() for r in caplog.records if r.name == "disputes.broker"]
+        assert sum("broker unavailable" in m for m in logged) == 1
+        assert sum("broker marked down" in m for m in logged) >= 1
+        assert bobs_email(case).state == bobs_email(second).state == Reminder.State.PENDING

@@ -11,6 +11,7 @@ from config.celery import app
 from disputes.models import Case, Reminder
 from disputes.tasks import reminders_dispatch_due_task, reminders_scan_task
 from tests.factories import make_case
+from tests.test_settings import PRODUCTION_ENV, _manage
 
 
 class BeatScheduleTests:
@@ -20,11 +21,15 @@ class BeatScheduleTests:
         for entry in settings.CELERY_BEAT_SCHEDULE.values():
             assert entry["task"] in app.tasks
 
-    def test_the_scan_runs_every_few_minutes_and_the_dispatch_every_minute(self):
-        schedule = settings.CELERY_BEAT_SCHEDULE
-
-        assert schedule["reminders-scan"]["schedule"] == settings.REMINDER_SCAN_MINUTES * 60
-        assert schedule["reminders-dispatch-due"]["schedule"] == 60
+    def test_the_scan_runs_every_five_minutes_unless_configured_and_the_dispatch_every_minute(self):
+        # In a fresh process, so that the environment really goes through config/settings/base.py.
+        show = (
+            "from django.conf import settings as s; b = s.CELERY_BEAT_SCHEDULE; "
+            "print(b['reminders-scan']['schedule'], b['reminders-dispatch-due']['schedule'])"
+        )
+        assert _manage("shell", "--no-imports", "-c", show, env=PRODUCTION_ENV).stdout.split() == ["300.0", "60.0"]
+        configured = _manage("shell", "--no-imports", "-c", show, env={**PRODUCTION_ENV, "REMINDER_SCAN_MINUTES": "2"})
+        assert configured.stdout.split() == ["120.0", "60.0"]
 
 
 @pytest.mark.django_db

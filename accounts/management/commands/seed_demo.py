@@ -21,6 +21,8 @@ USERS = [
     ("mediator2", "周调解", User.Role.MEDIATOR, "13900000012", "枫林社区"),
     ("mediator3", "吴调解", User.Role.MEDIATOR, "13900000013", "翠竹社区"),
     ("gridworker1", "孙网格", User.Role.MEDIATOR, "13900000021", "桂花社区第一网格"),
+    # 区矛调中心: the district governance centre takes the cases escalated to the district tier.
+    ("centre1", "区矛调中心 陈调解", User.Role.MEDIATOR, "13900000031", DISTRICT),
     ("resident1", "张三", User.Role.RESIDENT, "13800000001", None),
     ("resident2", "李四", User.Role.RESIDENT, "13800000002", None),
 ]

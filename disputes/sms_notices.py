@@ -4,6 +4,7 @@ transaction (accounts.sms_outbox: claimed once, retried with back-off, FAILED vi
 - filing: a receipt to the applicant who filed online (a staff-registered applicant gets the
   case link instead, disputes.services.parties.case_link_send);
 - acceptance: the case number and the mediator's name;
+- a four-party meeting's invitation with its time and place (meeting_sms);
 - closure; and, on resolution, a satisfaction SMS queued for the follow-up day (15 days by default).
 
 Who: parties whose account has a verified phone and keeps "Tell me by SMS" on (their link is the
@@ -14,6 +15,7 @@ signed case link). SMS carry the number and a link, never case contents (account
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils import formats, timezone, translation
 
 from accounts.sms_outbox import sms_queue
 from disputes import deadlines
@@ -34,7 +36,7 @@ def _template_for(event: CaseEvent) -> str:
 
 def _recipients(case: Case, *, template: str) -> list[tuple[Party, str]]:
     """(party, link) for each party who hears about the case by SMS."""
-    from disputes.services.parties import case_link_url
+    from disputes.services.parties import case_link_url  # parties imports the lifecycle, which imports us
 
     result = []
     for party in case.parties.select_related("user"):
@@ -54,6 +56,8 @@ def _walk_in_applicant(case: Case, party: Party) -> bool:
 
 
 def event_sms(*, event: CaseEvent) -> None:
+    from disputes.services.parties import satisfaction_url
+
     template = _template_for(event)
     if not template:
         return
@@ -67,6 +71,8 @@ def event_sms(*, event: CaseEvent) -> None:
         available_at = event.created_at + timedelta(days=policy.follow_up_days)
     for party, link in _recipients(case, template=template):
         phone = party.user.phone if party.user_id else party.phone
+        if template == "satisfaction" and party.phone:
+            link = satisfaction_url(party)  # one click, no sign-in (FixMyStreet's questionnaire)
         sms_queue(
             key=f"event:{event.pk}:{party.pk}",
             phone=phone,
@@ -74,3 +80,18 @@ def event_sms(*, event: CaseEvent) -> None:
             params={**params, "link": link},
             available_at=available_at,
         )
+
+
+def meeting_sms(*, meeting, cases) -> None:
+    """The invitation to a four-party meeting, with its time and place, to the parties of each
+    case on its agenda (once per meeting and party)."""
+    with translation.override(settings.LANGUAGE_CODE):  # the SMS is rendered in the site's language
+        when = formats.date_format(timezone.localtime(meeting.scheduled_at), "SHORT_DATETIME_FORMAT")
+    for case in cases:
+        for party, link in _recipients(case, template="meeting"):
+            sms_queue(
+                key=f"meeting:{meeting.pk}:{party.pk}",
+                phone=party.user.phone if party.user_id else party.phone,
+                template="meeting",
+                params={"number": case.number, "when": when, "place": meeting.place, "link": link},
+            )

@@ -20,6 +20,7 @@ urlpatterns = [
     path("staff/cases/<str:number>/parties/", party_staff.case_parties, name="case_parties"),
     path("c/<str:token>/", party.case_link, name="case_link"),
     path("c/<str:token>/renew/", party.case_link_renew, name="case_link_renew"),
+    path("c/<str:token>/rate/", party.case_link_rate, name="case_link_rate"),
     path("inbox/", resident.inbox, name="inbox"),
     path("inbox/<int:pk>/", resident.inbox_message, name="inbox_message"),
     path("dashboard/", supervisor.dashboard, name="dashboard"),

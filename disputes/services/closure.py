@@ -254,10 +254,20 @@ def follow_up_record(
 
 @transaction.atomic
 def follow_up_rate_by_resident(
-    *, case: Case, user: User, satisfaction: str, performing: str = "", comment: str = ""
+    *,
+    case: Case,
+    user: User | None,
+    satisfaction: str,
+    performing: str = "",
+    comment: str = "",
+    party: Party | None = None,
 ) -> FollowUp:
-    """A party rates the outcome online: once per party and case, after resolution."""
-    party = Party.objects.filter(case=case, user=user).order_by("pk").first()
+    """A party rates the outcome online: once per party and case, after resolution. Signed in
+    (`user`), or through the satisfaction SMS's signed link, which names the `party` (no user)."""
+    if party is None:
+        party = Party.objects.filter(case=case, user=user).order_by("pk").first() if user else None
+    elif party.case_id != case.pk:
+        party = None
     if party is None:
         raise CaseError(_("Only a party of the case can rate it."))
     if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):

@@ -120,6 +120,11 @@ def case_link_token(party: Party) -> str:
     return signing.dumps({"p": party.pk, "t": party.phone}, salt=CASE_LINK_SALT, compress=True)
 
 
+def satisfaction_url(party: Party) -> str:
+    """The satisfaction SMS's link: the party's rating page, without signing in (a case link)."""
+    return settings.SITE_URL + reverse("disputes:case_link_rate", args=[case_link_token(party)])
+
+
 def case_link_url(party: Party) -> str:
     return settings.SITE_URL + reverse("disputes:case_link", args=[case_link_token(party)])
 

@@ -85,3 +85,28 @@ def case_link_renew(request, token: str):
         form.add_error("code", _("That code is not right or has expired. Check the SMS, or ask for a new code."))
     context = {"token": token, "phone": mask_phone(party.phone), "form": form}
     return render(request, "disputes/case_link_renew.html", context, status=400 if form.errors else 200)
+
+
+def case_link_rate(request, token: str):
+    """The satisfaction SMS's page: three buttons, no sign-in; the link names the party."""
+    from disputes.models import FollowUp
+    from disputes.services import closure
+
+    party, expired = _party_from_token(token)
+    if expired:
+        return render(
+            request, "disputes/case_link_expired.html", {"token": token, "phone": mask_phone(party.phone)}, status=410
+        )
+    case = party.case
+    choice = request.POST.get("satisfaction", "") if request.method == "POST" else ""
+    if choice:
+        try:
+            closure.follow_up_rate_by_resident(case=case, user=party.user, party=party, satisfaction=choice)
+        except services.CaseError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Thank you for your rating."))
+            return redirect("disputes:case_link_rate", token=token)
+    rated = FollowUp.objects.filter(case=case, party=party, source=FollowUp.Source.RESIDENT).first()
+    context = {"case": case, "token": token, "choices": FollowUp.Satisfaction.choices, "rated": rated}
+    return render(request, "disputes/case_link_rate.html", context, status=400 if choice and not rated else 200)

@@ -111,3 +111,60 @@ class InboxSubjectTests:
         case = make_case(applicant=alice, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
         subjects = list(InboxMessage.objects.filter(recipient=alice, case=case).values_list("subject", flat=True))
         assert f"案件 {case.number}：调解中" in subjects
+
+
+class SatisfactionLinkTests:
+    def test_the_satisfaction_link_rates_in_one_click_without_signing_in(
+        self, client, verified, mia, areas, django_capture_on_commit_callbacks
+    ):
+        from disputes.models import FollowUp
+
+        alice, _bob = verified
+        with django_capture_on_commit_callbacks(execute=True):
+            case = make_case(applicant=alice, area=areas["G1"], status=Case.Status.RESOLVED, actor=mia)
+        row = OutboundSms.objects.get(template="satisfaction")
+        assert row.phone == alice.phone and case.number in row.params["number"]
+        path = row.params["link"].split("http://127.0.0.1:8000")[1]
+
+        page = client.get(path)  # not signed in
+        assert page.status_code == 200
+        assert "_auth_user_id" not in client.session
+        response = client.post(path, {"satisfaction": FollowUp.Satisfaction.SATISFIED})
+
+        assert response.status_code == 302
+        follow_up = FollowUp.objects.get(case=case)
+        assert (follow_up.source, follow_up.party.user, follow_up.satisfaction) == (
+            FollowUp.Source.RESIDENT,
+            alice,
+            FollowUp.Satisfaction.SATISFIED,
+        )
+        assert client.post(path, {"satisfaction": FollowUp.Satisfaction.DISSATISFIED}).status_code == 200
+        assert FollowUp.objects.filter(case=case).count() == 1  # once per party
+        assert client.post(path, {"satisfaction": "nonsense"}).status_code in (200, 302)
+        assert client.get(path.replace("/rate/", "x/rate/")).status_code == 404
+
+
+class MeetingInvitationTests:
+    def test_the_parties_are_invited_with_time_and_place_once(
+        self, verified, mia, areas, sms_outbox, django_capture_on_commit_callbacks
+    ):
+        from disputes.services import meetings
+
+        alice, bob = verified
+        case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
+        sms_outbox.messages.clear()
+        when = timezone.now() + timedelta(days=3)
+        with django_capture_on_commit_callbacks(execute=True):
+            meetings.meeting_create(
+                community=areas["C1"],
+                topic="Noise",
+                scheduled_at=when,
+                place="Community hall",
+                actor=mia,
+                cases=[case],
+            )
+
+        for phone in (alice.phone, bob.phone):
+            (sms,) = [m for m in sms_outbox.to(phone) if m["template"] == "meeting"]
+            assert case.number in sms["text"] and "Community hall" in sms["text"]
+        assert OutboundSms.objects.filter(template="meeting").count() == 2

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.validators import normalise_phone, validate_mainland_mobile
+from accounts.validators import full_width_to_ascii, normalise_phone, validate_mainland_mobile
 
 
 class RegistrationForm(forms.Form):
@@ -129,6 +129,4 @@ class SmsCodeForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        import unicodedata
-
-        return "".join(unicodedata.normalize("NFKC", self.cleaned_data["code"]).split())
+        return "".join(full_width_to_ascii(self.cleaned_data["code"]).split())

@@ -1,5 +1,4 @@
 import re
-import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -9,10 +8,21 @@ from django.utils.translation import gettext_lazy as _
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}\Z", re.ASCII)
 
 
+# Full-width digits, plus, minus, brackets and space (what a Chinese keyboard types: １３８, ＋８６) to
+# ASCII. Only these: NFKC would also turn "²" or "①" into digits, which nobody types for a number.
+_FULL_WIDTH = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)}, "＋": "+", "－": "-", "（": "(", "）": ")", "\u3000": " "}
+)
+
+
+def full_width_to_ascii(raw: str) -> str:
+    return (raw or "").translate(_FULL_WIDTH)
+
+
 def normalise_phone(raw: str) -> str:
-    """Full-width characters to ASCII (a Chinese keyboard types １３８ and ＋８６), then strip spaces,
-    dashes, brackets and a +86/0086 prefix, the ways people type their number."""
-    digits = unicodedata.normalize("NFKC", raw or "")
+    """Full-width characters to ASCII, then strip spaces, dashes, brackets and a +86/0086
+    prefix, the ways people type their number."""
+    digits = full_width_to_ascii(raw)
     digits = re.sub(r"[\s\-()\u2010-\u2015]", "", digits)
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix):

@@ -46,7 +46,6 @@ TEMPLATES = {
     "agreement_ready": _("Case %(number)s: the agreement is ready to sign. %(link)s"),
     "case_closed": _("Case %(number)s was closed. %(link)s"),
     "satisfaction": _("Case %(number)s: how satisfied are you with the result? One click: %(link)s"),
-    "party_offer": _("You are named in case %(number)s. Sign in to confirm it is you: %(link)s"),
     "text": "%(text)s",
 }
 

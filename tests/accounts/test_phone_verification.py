@@ -189,3 +189,15 @@ class PhoneChangeTests:
 
     def test_the_verify_page_needs_a_pending_number(self, client):
         assert client.get(VERIFY)["Location"] == REGISTER
+
+
+class NotificationChoiceTests:
+    def test_a_resident_turns_sms_and_email_off_in_their_profile(self, client, alice):
+        client.force_login(alice)
+        response = client.post(
+            reverse("accounts:profile"), {"full_name": "Alice Zhang", "email": alice.email, "language": ""}
+        )  # unticked boxes are not sent
+
+        assert response.status_code == 302
+        alice.refresh_from_db()
+        assert (alice.notify_sms, alice.notify_email) == (False, False)

@@ -169,7 +169,7 @@ for _model, _admin in [
 
 
 @admin.register(OutboundSms)
-class OutboundSmsAdmin(admin.ModelAdmin):
+class OutboundSmsAdmin(SafeInputsAdmin, admin.ModelAdmin):
     """The SMS outbox, read-only: what was sent, what waits for its back-off, what FAILED and why.
     Numbers masked; parameters (a case number and a link) shown, a code never (wiped once sent)."""
 

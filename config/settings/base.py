@@ -321,8 +321,6 @@ for _item in env_list("SMS_GATEWAY_TEMPLATES"):
 # An SMS is tried this many times, with a back-off doubling from SMS_RETRY_SECONDS, then FAILED.
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 3)
 SMS_RETRY_SECONDS = env_int("SMS_RETRY_SECONDS", 30)
-# Links in SMS are absolute: the public address of the site.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The version of the terms of use and privacy notice residents agree to at registration.
 TERMS_VERSION = os.environ.get("TERMS_VERSION", "2026-12")
 # Where a resident goes once their phone is verified: the parties named with that number.

@@ -5,6 +5,7 @@ transaction (accounts.sms_outbox: claimed once, retried with back-off, FAILED vi
   case link instead, disputes.services.parties.case_link_send);
 - acceptance: the case number and the mediator's name;
 - a four-party meeting's invitation with its time and place (meeting_sms);
+- a written agreement ready to sign (agreement_sms);
 - closure; and, on resolution, a satisfaction SMS queued for the follow-up day (15 days by default).
 
 Who: parties whose account has a verified phone and keeps "Tell me by SMS" on (their link is the
@@ -95,3 +96,15 @@ def meeting_sms(*, meeting, cases) -> None:
                 template="meeting",
                 params={"number": case.number, "when": when, "place": meeting.place, "link": link},
             )
+
+
+def agreement_sms(*, agreement) -> None:
+    """A written agreement is drafted: the parties are asked to come and sign (once per agreement)."""
+    case = agreement.case
+    for party, link in _recipients(case, template="agreement_ready"):
+        sms_queue(
+            key=f"agreement:{agreement.pk}:{party.pk}",
+            phone=party.user.phone if party.user_id else party.phone,
+            template="agreement_ready",
+            params={"number": case.number, "link": link},
+        )

@@ -8,7 +8,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import deadlines
+from disputes import deadlines, sms_notices
 from disputes.models import Agreement, AgreementSignature, Case, CaseEvent, FollowUp, Party
 from disputes.models.closure import confirmation_window_end, start_of_day
 from disputes.services.cases import (
@@ -79,6 +79,8 @@ def agreement_create(*, case: Case, actor: User, kind: str = Agreement.Kind.WRIT
     agreement.save()
     if kind == Agreement.Kind.ORAL:
         _agreement_take_effect(agreement=agreement, actor=actor, effective_on=agreement.reached_on)
+    else:
+        sms_notices.agreement_sms(agreement=agreement)  # a written one waits for the parties' signatures
     return agreement
 
 

@@ -168,3 +168,21 @@ class MeetingInvitationTests:
             (sms,) = [m for m in sms_outbox.to(phone) if m["template"] == "meeting"]
             assert case.number in sms["text"] and "Community hall" in sms["text"]
         assert OutboundSms.objects.filter(template="meeting").count() == 2
+
+
+class AgreementReadyTests:
+    def test_the_parties_are_asked_to_sign_a_written_agreement_once(
+        self, verified, mia, areas, sms_outbox, django_capture_on_commit_callbacks
+    ):
+        from disputes.services import closure
+        from tests.factories import agreement_contents
+
+        alice, bob = verified
+        case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
+        with django_capture_on_commit_callbacks(execute=True):
+            closure.agreement_create(case=case, actor=mia, **agreement_contents())
+
+        for phone in (alice.phone, bob.phone):
+            (sms,) = [m for m in sms_outbox.to(phone) if m["template"] == "agreement_ready"]
+            assert case.number in sms["text"]
+            assert "500 yuan" not in sms["text"]  # never the terms

@@ -1,30 +1,11 @@
-"""Staff forms for a case's parties: add one, record consent or refusal given on paper."""
+"""Staff form for a party's consent or refusal of mediation given on paper."""
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import normalise_phone, validate_mainland_mobile
 from disputes import uploads
 from disputes.models import Party
-
-
-class PartyAddForm(forms.Form):
-    role = forms.ChoiceField(label=_("role"), choices=Party.Role.choices)
-    kind = forms.ChoiceField(label=_("kind"), choices=Party.Kind.choices, initial=Party.Kind.PERSON)
-    name = forms.CharField(label=_("name"), max_length=100)
-    phone = forms.CharField(label=_("phone"), max_length=20, required=False)
-    id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
-    address = forms.CharField(label=_("address"), max_length=200, required=False)
-
-    def clean_name(self) -> str:
-        return " ".join(self.cleaned_data["name"].split())
-
-    def clean_phone(self) -> str:
-        phone = normalise_phone(self.cleaned_data["phone"])
-        if phone:
-            validate_mainland_mobile(phone)
-        return phone
 
 
 class PaperConsentForm(forms.Form):

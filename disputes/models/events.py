@@ -32,7 +32,6 @@ class CaseEvent(models.Model):
         RISK = "risk", _("Risk level set")
         POLICE_REPORT = "police_report", _("Reported to the police")
         PARTY_LINKED = "party_linked", _("Party confirmed online")
-        PARTY_ADDED = "party_added", _("Party added")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)

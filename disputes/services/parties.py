@@ -4,9 +4,10 @@ SMS link that opens a case for a walk-in applicant without a password.
 - A party is linked to an account only when the account has *verified* the party's phone by SMS
   code (accounts.phone_verification) and the holder confirms "this is me" (`party_link`). Nothing
   links a party to an account by a phone number alone: that was the takeover of issue 15.
-- Staff add co-applicants, respondents and third parties (`party_add`) and record consent or
-  refusal given on paper with its date and scan (`party_record_paper_consent`): a refusal ends
-  mediation through the lifecycle (services.cases.party_record_consent, Art. 17).
+- Staff record consent or refusal given on paper with its date and scan
+  (`party_record_paper_consent`): a refusal ends mediation through the lifecycle
+  (services.cases.party_record_consent, Art. 17). Staff add parties with services.party_add
+  (the workbench's parties document); nothing there links an account either.
 - A walk-in or hotline applicant gets an SMS with a signed, expiring link to their one case
   (`case_link_send`); an expired link is renewed by a code sent to the party's phone.
 """
@@ -59,38 +60,7 @@ def party_link(*, party: Party, user: User) -> CaseEvent:
     )
 
 
-# --- Staff: adding parties and recording consent on paper --------------------------------------
-
-
-@transaction.atomic
-def party_add(
-    *,
-    case: Case,
-    actor: User,
-    role: str,
-    name: str,
-    phone: str = "",
-    kind: str = Party.Kind.PERSON,
-    id_number: str = "",
-    address: str = "",
-) -> Party:
-    """A co-applicant, respondent or third party named after filing; never linked to an account
-    here (they confirm it themselves, with a verified phone)."""
-    if case.status not in Case.OPEN_STATUSES:
-        raise CaseError(_("Parties can be added only to an open case."))
-    if not name.strip():
-        raise CaseError(_("Give the party's name."))
-    party = Party.objects.create(
-        case=case, role=role, kind=kind, name=name.strip(), phone=phone, id_number=id_number, address=address
-    )
-    case_event_record(
-        case=case,
-        actor=actor,
-        kind=CaseEvent.Kind.PARTY_ADDED,
-        note=_("%(role)s %(name)s was added.") % {"role": party.get_role_display(), "name": party.name},
-        data={"party": party.pk},
-    )
-    return party
+# --- Staff: consent on paper ------------------------------------------------------------------
 
 
 @transaction.atomic

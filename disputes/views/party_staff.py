@@ -1,6 +1,6 @@
-"""Staff: a case's parties — add a co-applicant, respondent or third party, and record a party's
-consent or refusal given on paper (date, scan). Both go through disputes.services.parties; a
-refusal ends mediation through the lifecycle (Art. 17). The workbench can link here."""
+"""Staff: record a party's consent or refusal of mediation given on paper (date, scan), through
+disputes.services.parties; a refusal ends mediation through the lifecycle (Art. 17). The
+workbench's "Record consent on paper" button leads here (parties are added in its parties document)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from disputes import services
 from disputes.models import Case
-from disputes.party_forms import PaperConsentForm, PartyAddForm
+from disputes.party_forms import PaperConsentForm
 from disputes.services import parties as party_services
 from disputes.visibility import case_visible_to
 
@@ -33,16 +33,12 @@ def _case_for_staff(request, number: str) -> Case:
 @login_required
 def case_parties(request, number: str):
     case = _case_for_staff(request, number)
-    add_form = PartyAddForm(request.POST if "add" in request.POST else None)
-    consent_form = PaperConsentForm(
-        request.POST if "consent" in request.POST else None, request.FILES or None, case=case
-    )
+    form = PaperConsentForm(request.POST or None, request.FILES or None, case=case)
     status = 200
     if request.method == "POST":
-        form = add_form if "add" in request.POST else consent_form
         if form.is_valid():
             try:
-                _run(request, case, form)
+                _record(request, form.cleaned_data)
             except services.CaseError as exc:
                 messages.error(request, str(exc))
             else:
@@ -52,20 +48,14 @@ def case_parties(request, number: str):
     context = {
         "case": case,
         "parties": case.parties.select_related("user", "consent_scan"),
-        "add_form": add_form,
-        "consent_form": consent_form,
+        "consent_form": form,
         "change_url": reverse("admin:disputes_case_change", args=[case.pk]),
         "title": _("Parties of case %(number)s") % {"number": case.number},
     }
     return TemplateResponse(request, "disputes/case_parties.html", context, status=status)
 
 
-def _run(request, case: Case, form) -> None:
-    data = form.cleaned_data
-    if isinstance(form, PartyAddForm):
-        party = party_services.party_add(case=case, actor=request.user, **data)
-        messages.success(request, _("%(name)s was added to the case.") % {"name": party.name})
-        return
+def _record(request, data: dict) -> None:
     party_services.party_record_paper_consent(
         party=data["party"],
         actor=request.user,

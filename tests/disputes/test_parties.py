@@ -112,11 +112,9 @@ class TakeoverTests:
 
 
 class PartyLinkTests:
-    def test_an_unverified_phone_gets_no_offer_and_cannot_link(self, alice, bob, areas):
+    def test_an_unverified_phone_gets_no_offer_and_cannot_link(self, alice, bob, mia, areas):
         case = make_case(applicant=alice, area=areas["G1"])
-        party = party_services.party_add(
-            case=case, actor=alice, role=Party.Role.RESPONDENT, name="Bob", phone=bob.phone
-        )
+        party = add_party(case, mia, Party.Role.RESPONDENT, "Bob", bob.phone)
 
         assert not party_services_offers(bob)
         with pytest.raises(services.CaseError):
@@ -124,11 +122,9 @@ class PartyLinkTests:
         party.refresh_from_db()
         assert party.user is None
 
-    def test_a_party_is_linked_once(self, alice, bob, carol, areas):
+    def test_a_party_is_linked_once(self, alice, bob, carol, mia, areas):
         case = make_case(applicant=alice, area=areas["G1"])
-        party = party_services.party_add(
-            case=case, actor=alice, role=Party.Role.RESPONDENT, name="Bob", phone=bob.phone
-        )
+        party = add_party(case, mia, Party.Role.RESPONDENT, "Bob", bob.phone)
         bob.phone_verified_at = timezone.now()
         bob.save()
         # Another request linked the party first (moved the row as another worker would).
@@ -145,6 +141,11 @@ class PartyLinkTests:
         assert not party_services_offers(bob)
 
 
+def add_party(case, actor, role, name, phone):
+    """Staff add a party through the workbench's service: never linked to an account."""
+    return services.party_add(case=case, actor=actor, data=services.PartyData(role=role, name=name, phone=phone))
+
+
 def party_services_offers(user):
     from disputes import selectors
 
@@ -152,14 +153,6 @@ def party_services_offers(user):
 
 
 class StaffPartyTests:
-    def test_staff_add_a_co_applicant_with_an_event(self, alice, mia, areas):
-        case = make_case(applicant=alice, area=areas["G1"])
-        party = party_services.party_add(
-            case=case, actor=mia, role=Party.Role.APPLICANT, name="Co Applicant", phone="13900003333"
-        )
-        assert (party.role, party.user) == (Party.Role.APPLICANT, None)
-        assert case.events.filter(kind=CaseEvent.Kind.PARTY_ADDED, data__party=party.pk).exists()
-
     def test_a_refusal_on_paper_ends_mediation_with_routes_advised(self, alice, bob, mia, areas):
         case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
         respondent = case.parties.get(role=Party.Role.RESPONDENT)
@@ -263,17 +256,11 @@ class StaffPartyPageTests:
     def _url(self, case):
         return reverse("disputes:case_parties", args=[case.number])
 
-    def test_a_mediator_adds_a_respondent(self, client, alice, mia, areas):
-        case = make_case(applicant=alice, area=areas["G1"])
+    def test_the_workbench_leads_here(self, client, alice, mia, areas):
+        case = make_case(applicant=alice, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
         client.force_login(mia)
-        response = client.post(
-            self._url(case),
-            {"add": "1", "role": "respondent", "kind": "person", "name": " Eddie  Ma ", "phone": "139 0000 2222"},
-        )
-        assert response.status_code == 302
-        party = case.parties.get(role=Party.Role.RESPONDENT)
-        assert (party.name, party.phone, party.user) == ("Eddie Ma", "13900002222", None)
-        assert case.events.filter(kind=CaseEvent.Kind.PARTY_ADDED, actor=mia).exists()
+        page = client.get(reverse("admin:disputes_case_change", args=[case.pk])).content.decode()
+        assert self._url(case) in page
 
     def test_a_mediator_records_a_refusal_on_paper_with_a_scan(self, client, alice, bob, mia, areas):
         case = make_case(applicant=alice, respondent=bob, area=areas["G1"], status=Case.Status.ASSIGNED, actor=mia)
@@ -307,7 +294,7 @@ class StaffPartyPageTests:
         )
         assert response.status_code == 400
         assert 'value="kept"' in response.content.decode()
-        response = client.post(self._url(case), {"add": "1", "role": "nonsense", "name": "", "phone": "12"})
+        response = client.post(self._url(case), {"party": "nonsense", "consents": "2", "given_on": "2026-13-45"})
         assert response.status_code == 400
         respondent.refresh_from_db()
         assert respondent.consents_to_mediation is None
@@ -317,8 +304,8 @@ class StaffPartyPageTests:
         case = make_case(applicant=alice, respondent=bob, area=areas["G1"])
         client.force_login({"otto": otto, "alice": alice, "bob": bob}[who])
         assert client.get(self._url(case)).status_code == 404
-        assert (
-            client.post(self._url(case), {"add": "1", "role": "respondent", "kind": "person", "name": "X"}).status_code
-            == 404
-        )
-        assert case.parties.count() == 2
+        respondent = case.parties.get(role=Party.Role.RESPONDENT)
+        data = {"party": respondent.pk, "consents": "0", "given_on": timezone.localdate().isoformat()}
+        assert client.post(self._url(case), data).status_code == 404
+        respondent.refresh_from_db()
+        assert respondent.consents_to_mediation is None

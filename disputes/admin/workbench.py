@@ -106,7 +106,7 @@ def _register_steps():
         Button(
             "paper_consent",
             _("Record consent on paper"),
-            services.case_can_note,
+            lambda case: case.is_open,  # consent matters while mediation can still go on
             lambda case: reverse("disputes:case_parties", args=[case.number]),  # disputes/views/party_staff.py
         )
     )

@@ -31,6 +31,7 @@ class CaseEvent(models.Model):
         REMINDER = "reminder", _("Reminder")
         RISK = "risk", _("Risk level set")
         POLICE_REPORT = "police_report", _("Reported to the police")
+        PARTY_LINKED = "party_linked", _("Party confirmed online")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)

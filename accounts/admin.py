@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa, services
-from accounts.models import Area, Estate, Organisation, User
+from accounts.models import Area, Estate, Organisation, OutboundSms, User
 from accounts.validators import MOBILE_RE, mask_phone, normalise_phone
 from config.admin_inputs import SafeInputsAdmin
 
@@ -166,3 +166,30 @@ for _model, _admin in [
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, _admin)
+
+
+@admin.register(OutboundSms)
+class OutboundSmsAdmin(SafeInputsAdmin, admin.ModelAdmin):
+    """The SMS outbox, read-only: what was sent, what waits for its back-off, what FAILED and why.
+    Numbers masked; parameters (a case number and a link) shown, a code never (wiped once sent)."""
+
+    list_display = ["created_at", "template", "masked_phone", "state", "attempts", "sent_at", "last_error"]
+    list_filter = ["state", "template"]
+    search_fields = ["key"]
+    list_select_related = []
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in OutboundSms._meta.fields if f.name != "phone"] + ["masked_phone"]
+    exclude = ["phone"]
+
+    @admin.display(description=_("mobile number"))
+    def masked_phone(self, obj: OutboundSms) -> str:
+        return mask_phone(obj.phone)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.validators import normalise_phone, validate_mainland_mobile
+from accounts.validators import full_width_to_ascii, normalise_phone, validate_mainland_mobile
 
 
 class RegistrationForm(forms.Form):
@@ -31,22 +31,24 @@ class RegistrationForm(forms.Form):
     password2 = forms.CharField(
         label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+    agree_terms = forms.BooleanField(
+        label=_("I have read and agree to the terms of use and the privacy notice."),
+        error_messages={"required": _("To register, agree to the terms of use and the privacy notice.")},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            Fieldset("", "phone", "full_name", "email", "password1", "password2"),
+            Fieldset("", "phone", "full_name", "email", "password1", "password2", "agree_terms"),
             Submit("submit", _("Register"), css_class="btn-lg w-100"),
         )
 
     def clean_phone(self) -> str:
+        # No "already registered" error: that would tell anyone which numbers have accounts. The
+        # view answers a taken number as if it went on, and tells the number's owner by SMS.
         phone = normalise_phone(self.cleaned_data["phone"])
         validate_mainland_mobile(phone)
-        if User.objects.filter(phone=phone).exists() or User.objects.filter(username=phone).exists():
-            raise forms.ValidationError(
-                _("This mobile number is already registered. Sign in, or reset your password."), code="duplicate_phone"
-            )
         return phone
 
     def clean_full_name(self) -> str:
@@ -78,7 +80,7 @@ class LoginForm(AuthenticationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["full_name", "email", "language"]
+        fields = ["full_name", "email", "language", "notify_sms", "notify_email"]
         widgets = {"language": forms.Select}
 
     def __init__(self, *args, **kwargs):
@@ -99,3 +101,32 @@ class MfaCodeForm(forms.Form):
 
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip()
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("New mobile number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Send me a code")))
+
+    def clean_phone(self) -> str:
+        phone = normalise_phone(self.cleaned_data["phone"])
+        validate_mainland_mobile(phone)
+        return phone
+
+
+class SmsCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("The 6-digit code we sent by SMS"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+    def clean_code(self) -> str:
+        return "".join(full_width_to_ascii(self.cleaned_data["code"]).split())

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import MOBILE_RE, mask_phone, validate_mainland_mobile
@@ -153,6 +154,15 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, blank=True, help_text=_("Language of the emails this user receives.")
     )
+    # Set only by accounts.phone_verification when the holder typed a code sent to `phone`. Parties
+    # of cases are linked only to accounts whose phone is verified (DESIGN §3).
+    phone_verified_at = models.DateTimeField(_("mobile number verified at"), null=True, blank=True, editable=False)
+    # The terms and privacy notice (PIPL) the resident agreed to at registration.
+    terms_version = models.CharField(_("terms version agreed to"), max_length=20, blank=True, editable=False)
+    terms_accepted_at = models.DateTimeField(_("terms agreed at"), null=True, blank=True, editable=False)
+    # How the resident wants to hear about their cases (the inbox always has everything).
+    notify_sms = models.BooleanField(_("Tell me by SMS"), default=True)
+    notify_email = models.BooleanField(_("Tell me by email"), default=True)
 
     class Meta:
         verbose_name = _("user")
@@ -171,9 +181,91 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     @property
+    def has_verified_phone(self) -> bool:
+        return bool(self.phone and self.phone_verified_at)
+
+    @property
     def is_resident(self) -> bool:
         return self.role == self.Role.RESIDENT
 
     @property
     def is_supervisor(self) -> bool:
         return self.role in (self.Role.SUPERVISOR, self.Role.ADMINISTRATOR)
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS to prove a phone number is the holder's (accounts.phone_verification).
+
+    Only an HMAC of the code is stored; a code is short-lived, single-use and dies after a few
+    wrong tries.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("Registration")
+        CHANGE = "change", _("Change of mobile number")
+        VERIFY = "verify", _("Verification of the mobile number")
+        CASE_LINK = "case_link", _("A new case link")
+
+    phone = models.CharField(_("mobile number"), max_length=11)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose)
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("SMS code")
+        verbose_name_plural = _("SMS codes")
+        # phone_code_check: the newest live code of a phone and purpose.
+        indexes = [models.Index(fields=["phone", "purpose", "created_at"], name="phonecode_phone_purpose")]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} {self.purpose}"
+
+
+class OutboundSms(models.Model):
+    """One SMS to one number: the row is the record, claimed before sending (STYLE §5).
+
+    `key` says what the message is for ("code:<id>", "case_receipt:<case id>:<party id>") and is
+    unique: whatever causes it twice, one row and one message. A task claims the row with a
+    conditional UPDATE, so however many workers or dispatches see it, it is handed to the gateway
+    once; a failed send goes back to pending with a back-off and ends FAILED, visible in the admin.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    key = models.CharField(_("purpose"), max_length=80, unique=True)
+    phone = models.CharField(_("mobile number"), max_length=11)
+    # A template registered with the gateway (accounts.sms.TEMPLATES) and its parameters: the
+    # case number, a link or a code, never case contents.
+    template = models.CharField(_("template"), max_length=30)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    available_at = models.DateTimeField(_("send from"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    # When a send message was last published: the dispatch re-publishes only rows whose message
+    # may have been lost (broker down or restarted), not every pending row each minute.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("SMS")
+        verbose_name_plural = _("SMS")
+        ordering = ["-created_at"]
+        indexes = [
+            # sms_dispatch_due: pending rows whose back-off has passed, rows stuck in "sending".
+            models.Index(fields=["state", "available_at"], name="sms_state_available"),
+            models.Index(fields=["state", "claimed_at"], name="sms_state_claimed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {mask_phone(self.phone)}"

@@ -8,6 +8,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("phone/verify/", views.phone_verify, name="phone_verify"),
+    path("phone/change/", views.phone_change, name="phone_change"),
     path("mfa/setup/", views.mfa_setup, name="mfa_setup"),
     path("mfa/verify/", views.mfa_verify, name="mfa_verify"),
     path("profile/", views.profile, name="profile"),

@@ -405,3 +405,19 @@ def party_is_first_applicant(party: Party) -> bool:
     if party.role != Party.Role.APPLICANT:
         return False
     return not Party.objects.filter(case_id=party.case_id, role=Party.Role.APPLICANT, pk__lt=party.pk).exists()
+
+
+# --- Parties joining a case --------------------------------------------------------------------
+
+
+def party_offers_for_user(user: User) -> QuerySet:
+    """Parties of open cases named with the user's *verified* phone and not yet linked to any
+    account, where the user does not already take part (disputes.services.parties.party_link)."""
+    if not user.is_authenticated or not user.has_verified_phone:
+        return Party.objects.none()
+    return (
+        Party.objects.filter(phone=user.phone, user__isnull=True, case__status__in=Case.OPEN_STATUSES)
+        .exclude(case__parties__user=user)
+        .select_related("case", "case__category")
+        .order_by("case__submitted_at", "pk")
+    )

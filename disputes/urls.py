@@ -1,6 +1,6 @@
 from django.urls import path
 
-from disputes.views import evidence, links, rating, resident, supervisor
+from disputes.views import evidence, links, party, party_staff, rating, resident, supervisor
 
 app_name = "disputes"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("cases/", resident.case_list, name="case_list"),
     path("cases/new/", resident.case_new, name="case_new"),
     path("cases/related/", resident.case_related, name="case_related"),
+    path("cases/joining/", party.party_offers, name="party_offers"),
+    path("cases/joining/<int:pk>/", party.party_confirm, name="party_confirm"),
     path("cases/<str:number>/", resident.case_detail, name="case_detail"),
     path("cases/<str:number>/open/", links.case_open, name="case_open"),
     path("cases/<str:number>/submitted/", resident.case_submitted, name="case_submitted"),
@@ -17,6 +19,10 @@ urlpatterns = [
     path("cases/<str:number>/withdraw/", resident.case_withdraw, name="case_withdraw"),
     path("cases/<str:number>/consent/", resident.case_consent, name="case_consent"),
     path("cases/<str:number>/rate/", rating.case_rate, name="case_rate"),
+    path("staff/cases/<str:number>/parties/", party_staff.case_parties, name="case_parties"),
+    path("c/<str:token>/", party.case_link, name="case_link"),
+    path("c/<str:token>/renew/", party.case_link_renew, name="case_link_renew"),
+    path("c/<str:token>/rate/", party.case_link_rate, name="case_link_rate"),
     path("inbox/", resident.inbox, name="inbox"),
     path("inbox/<int:pk>/", resident.inbox_message, name="inbox_message"),
     path("dashboard/", supervisor.dashboard, name="dashboard"),

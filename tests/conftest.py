@@ -442,3 +442,44 @@ def _fresh_rate_limits(settings):
     import uuid
 
     settings.RATELIMIT_NAMESPACE = uuid.uuid4().hex
+
+
+# --- SMS ---------------------------------------------------------------------------------------
+
+
+class SmsOutbox:
+    """What the console SMS backend "sent" in this test (accounts.sms.ConsoleSmsBackend.outbox)."""
+
+    def __init__(self, messages):
+        self.messages = messages
+
+    def to(self, phone: str) -> list[dict]:
+        return [m for m in self.messages if m["phone"] == phone]
+
+    def code_for(self, phone: str) -> str:
+        texts = [m["text"] for m in self.to(phone) if m["template"] == "code"]
+        assert texts, f"no code SMS to {phone}"
+        return re.search(r"\b(\d{6})\b", texts[-1]).group(1)
+
+
+@pytest.fixture
+def sms_outbox():
+    from accounts.sms import ConsoleSmsBackend
+
+    ConsoleSmsBackend.outbox.clear()
+    yield SmsOutbox(ConsoleSmsBackend.outbox)
+    ConsoleSmsBackend.outbox.clear()
+
+
+@pytest.fixture
+def committing_client(client, django_capture_on_commit_callbacks):
+    """The test client, with each POST's on-commit work (SMS and email sends) run as after a
+    real commit."""
+    post = client.post
+
+    def post_and_commit(*args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return post(*args, **kwargs)
+
+    client.post = post_and_commit
+    return client

@@ -309,7 +309,30 @@ LEDGER_EXPORT_KEEP_DAYS = env_int("LEDGER_EXPORT_KEEP_DAYS", 7)
 # A CSV ledger of more rows is a job with a progress page, not a download (disputes/exports.py):
 # written by the web, a million rows would outlast the server's 30 s timeout and arrive cut short.
 LEDGER_DIRECT_MAX_ROWS = env_int("LEDGER_DIRECT_MAX_ROWS", 50_000)
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "disputes.sms.ConsoleSmsBackend")
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "accounts.sms.ConsoleSmsBackend")
+# The HTTP SMS gateway (SMS_BACKEND=accounts.sms.HttpGatewaySmsBackend): where, the key and secret
+# that sign each request, the registered signature (签名) and the registered template ids, as
+# SMS_GATEWAY_TEMPLATES=code=SMS_0001,case_link=SMS_0002,... (names in accounts/sms.py TEMPLATES).
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_KEY_ID = os.environ.get("SMS_GATEWAY_KEY_ID", "")
+SMS_GATEWAY_SECRET = os.environ.get("SMS_GATEWAY_SECRET", "")
+SMS_GATEWAY_SIGNATURE = os.environ.get("SMS_GATEWAY_SIGNATURE", "邻里")
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 5)
+SMS_GATEWAY_TEMPLATES: dict[str, str] = {}
+for _item in env_list("SMS_GATEWAY_TEMPLATES"):
+    _name, _sep, _template_id = _item.partition("=")
+    if not (_sep and _name.strip() and _template_id.strip()):
+        raise ImproperlyConfigured(f"SMS_GATEWAY_TEMPLATES: {_item!r} is not name=template_id.")
+    SMS_GATEWAY_TEMPLATES[_name.strip()] = _template_id.strip()
+# An SMS is tried this many times, with a back-off doubling from SMS_RETRY_SECONDS, then FAILED.
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 3)
+SMS_RETRY_SECONDS = env_int("SMS_RETRY_SECONDS", 30)
+# The version of the terms of use and privacy notice residents agree to at registration.
+TERMS_VERSION = os.environ.get("TERMS_VERSION", "2026-12")
+# Where a resident goes once their phone is verified: the parties named with that number.
+PHONE_VERIFIED_REDIRECT = "disputes:party_offers"
+# A walk-in applicant's SMS link opens their case for this many days (renewable by SMS code).
+CASE_LINK_DAYS = env_int("CASE_LINK_DAYS", 30)
 # The worker turns print()/stdout into log lines: the console email backend then logs every line
 # of every email (bench/reminder_scan.py turns it off to measure sending, not logging).
 CELERY_WORKER_REDIRECT_STDOUTS = env_bool("CELERY_WORKER_REDIRECT_STDOUTS", True)
@@ -331,6 +354,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
     },
     # Nightly, in TIME_ZONE (CELERY_TIMEZONE): a quiet hour for deleting files.
+    "sms-dispatch-due": {
+        "task": "accounts.tasks.sms_dispatch_due_task",
+        "schedule": 60.0,
+    },
     "housekeeping": {
         "task": "disputes.tasks.housekeeping_run_task",
         "schedule": crontab(hour=3, minute=30),

@@ -5,12 +5,12 @@ Every view loads its case through CaseAdmin.get_queryset (the user's areas only)
 change goes through disputes.services, which checks the transition and the case's version.
 """
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,13 +18,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services as account_services
-from accounts.models import User
 from config.inputs import parse_id
 from disputes import admin_forms, selectors, services
 from disputes.models import Case, CaseEvent, Party
 from disputes.services import claims, steps
 from disputes.services import closure as closure_services
+from disputes.services import parties as party_services
 from disputes.visibility import areas_visible_to
 
 
@@ -348,19 +347,15 @@ class CaseStepViews:
         return self._render(request, "admin/disputes/case/register.html", title=gettext("Register a case"), form=form)
 
     def _register(self, request, data: dict) -> Case:
-        resident = User.objects.filter(phone=data["applicant_phone"]).first()
-        if resident is None:
-            # The resident gets an account they can claim later by logging in with their phone.
-            resident = account_services.resident_register(
-                phone=data["applicant_phone"], password=secrets.token_urlsafe(24), full_name=data["applicant_name"]
-            )
+        # No account is made or looked up by the phone typed here (issue 15: that handed the case
+        # to whoever had registered the number). The applicant gets an SMS link to the case; an
+        # account joins it only through a verified phone and a confirmation (services.parties).
         parties = [
             services.PartyData(
                 role=Party.Role.APPLICANT,
                 name=data["applicant_name"],
                 phone=data["applicant_phone"],
                 id_number=data["applicant_id_number"],
-                user=resident,
             )
         ]
         if data["respondent_name"]:
@@ -369,17 +364,19 @@ class CaseStepViews:
                     role=Party.Role.RESPONDENT, name=data["respondent_name"], phone=data["respondent_phone"]
                 )
             )
-        case, _created = services.case_submit(
-            filed_by=request.user,
-            parties=parties,
-            category_id=data["category"].pk,
-            area_id=data["area"].pk,
-            title=data["title"],
-            summary=data["summary"],
-            request=data["request"],
-            households=data["households"],
-            source=data["source"],
-        )
+        with transaction.atomic():
+            case, _created = services.case_submit(
+                filed_by=request.user,
+                parties=parties,
+                category_id=data["category"].pk,
+                area_id=data["area"].pk,
+                title=data["title"],
+                summary=data["summary"],
+                request=data["request"],
+                households=data["households"],
+                source=data["source"],
+            )
+            party_services.case_link_send(party=case.parties.get(role=Party.Role.APPLICANT))
         return case
 
     # -- bulk actions over selected rows (queryset is already scoped by get_queryset) --

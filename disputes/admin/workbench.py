@@ -102,6 +102,14 @@ def _register_steps():
     doc("follow_up", _("Record a follow-up visit"), closure_services.follow_up_can_record, primary=True)
     step("close", primary=True)
     doc("parties", _("Correct or add parties"), services.case_can_note)
+    workbench_register(
+        Button(
+            "paper_consent",
+            _("Record consent on paper"),
+            lambda case: case.is_open,  # consent matters while mediation can still go on
+            lambda case: reverse("disputes:case_parties", args=[case.number]),  # disputes/views/party_staff.py
+        )
+    )
     for name in (
         "set_risk",
         "households",

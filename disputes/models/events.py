@@ -31,6 +31,7 @@ class CaseEvent(models.Model):
         REMINDER = "reminder", _("Reminder")
         RISK = "risk", _("Risk level set")
         POLICE_REPORT = "police_report", _("Reported to the police")
+        PARTY_LINKED = "party_linked", _("Party confirmed online")
         JOINED = "joined", _("Co-applicant joined")
         HOUSEHOLDS = "households", _("Households corrected")
         COLLECTIVE = "collective", _("Collective flag changed")

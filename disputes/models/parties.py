@@ -48,6 +48,17 @@ class Party(models.Model):
     # Mediation is voluntary (People's Mediation Law Art. 17): None = not asked yet.
     consents_to_mediation = models.BooleanField(_("consents to mediation"), null=True, blank=True)
     consent_recorded_at = models.DateTimeField(_("consent recorded at"), null=True, blank=True, editable=False)
+    # Consent or refusal given on paper: the day it was signed and the scan (disputes.services.parties).
+    consent_given_on = models.DateField(_("consent given on"), null=True, blank=True)
+    consent_scan = models.ForeignKey(
+        "Evidence",
+        verbose_name=_("scan of the consent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    linked_at = models.DateTimeField(_("linked to the account at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("party")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import deadlines, stats, uploads
+from disputes import deadlines, sms_notices, stats, uploads
 from disputes.models import CASE_TRANSITIONS, Case, CaseEvent, CaseNumberCounter, Evidence, Party
 from disputes.services.reminders import event_notify
 
@@ -129,6 +129,7 @@ def _case_write(
         data=data or {},
     )
     event_notify(event=event)
+    sms_notices.event_sms(event=event)
     return event
 
 
@@ -245,6 +246,7 @@ def case_submit(
         case=case, kind=CaseEvent.Kind.SUBMITTED, actor=filed_by, created_at=now, new_status=case.status
     )
     event_notify(event=event)
+    sms_notices.event_sms(event=event)
     return case, True
 
 

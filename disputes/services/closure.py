@@ -8,7 +8,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import deadlines
+from disputes import deadlines, sms_notices
 from disputes.models import Agreement, AgreementSignature, Case, CaseEvent, FollowUp, Party
 from disputes.models.closure import confirmation_window_end, start_of_day
 from disputes.services.cases import (
@@ -115,6 +115,8 @@ def agreement_create(*, case: Case, actor: User, kind: str = Agreement.Kind.WRIT
     agreement.save()
     if kind == Agreement.Kind.ORAL:
         _agreement_take_effect(agreement=agreement, actor=actor, effective_on=agreement.reached_on)
+    else:
+        sms_notices.agreement_sms(agreement=agreement)  # a written one waits for the parties' signatures
     return agreement
 
 
@@ -303,10 +305,20 @@ def follow_up_record(
 
 @transaction.atomic
 def follow_up_rate_by_resident(
-    *, case: Case, user: User, satisfaction: str, performing: str = "", comment: str = ""
+    *,
+    case: Case,
+    user: User | None,
+    satisfaction: str,
+    performing: str = "",
+    comment: str = "",
+    party: Party | None = None,
 ) -> FollowUp:
-    """A party rates the outcome online: once per party and case, after resolution."""
-    party = Party.objects.filter(case=case, user=user).order_by("pk").first()
+    """A party rates the outcome online: once per party and case, after resolution. Signed in
+    (`user`), or through the satisfaction SMS's signed link, which names the `party` (no user)."""
+    if party is None:
+        party = Party.objects.filter(case=case, user=user).order_by("pk").first() if user else None
+    elif party.case_id != case.pk:
+        party = None
     if party is None:
         raise CaseError(_("Only a party of the case can rate it."))
     if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):

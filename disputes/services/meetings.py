@@ -9,6 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Area, Estate, User
+from disputes import sms_notices
 from disputes.models import AgendaItem, Case, CaseEvent, Meeting, MeetingSeat, Resolution, SeatTemplate
 from disputes.services.cases import CaseError, case_event_record
 
@@ -51,6 +52,7 @@ def meeting_create(
         for t in SeatTemplate.objects.filter(is_active=True)
     )
     AgendaItem.objects.bulk_create(AgendaItem(meeting=meeting, case=case, order=i) for i, case in enumerate(cases))
+    sms_notices.meeting_sms(meeting=meeting, cases=cases)
     return meeting
 
 

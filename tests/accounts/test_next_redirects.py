@@ -16,34 +16,34 @@ def _off_site(response) -> bool:
     return "evil.example" in location
 
 
+def _register_and_verify(client, sms_outbox, query: str):
+    """Registration is two steps (the form, then the SMS code): `next` is followed after the second."""
+    response = client.post(
+        reverse("accounts:register") + query,
+        {
+            "phone": "13800138000",
+            "full_name": "Wang Fang",
+            "password1": "Quiet-Neighbour-42",
+            "password2": "Quiet-Neighbour-42",
+            "agree_terms": "on",
+        },
+    )
+    assert response["Location"] == reverse("accounts:phone_verify")
+    return client.post(reverse("accounts:phone_verify"), {"code": sms_outbox.code_for("13800138000")})
+
+
 class NextRedirectTests:
     @pytest.mark.parametrize("target", EVIL)
-    def test_register_ignores_an_off_site_next(self, client, target):
-        response = client.post(
-            reverse("accounts:register") + "?next=" + target,
-            {
-                "phone": "13800138000",
-                "full_name": "Wang Fang",
-                "password1": "Quiet-Neighbour-42",
-                "password2": "Quiet-Neighbour-42",
-            },
-        )
+    def test_register_ignores_an_off_site_next(self, committing_client, sms_outbox, target):
+        response = _register_and_verify(committing_client, sms_outbox, "?next=" + target)
 
         assert response.status_code == 302
         assert not _off_site(response)
-        assert response["Location"] == reverse("home")
+        assert response["Location"] == reverse("disputes:party_offers")
         assert User.objects.filter(phone="13800138000").exists()
 
-    def test_register_follows_a_local_next(self, client):
-        response = client.post(
-            reverse("accounts:register") + "?next=/cases/new/",
-            {
-                "phone": "13800138000",
-                "full_name": "Wang Fang",
-                "password1": "Quiet-Neighbour-42",
-                "password2": "Quiet-Neighbour-42",
-            },
-        )
+    def test_register_follows_a_local_next(self, committing_client, sms_outbox):
+        response = _register_and_verify(committing_client, sms_outbox, "?next=/cases/new/")
 
         assert response["Location"] == "/cases/new/"
 

@@ -29,24 +29,25 @@ def form_data(area, **extra):
 
 @pytest.mark.django_db
 class CaseRegisterTests:
-    def test_it_registers_a_walk_in_case_for_a_new_resident(self, client, mia, areas):
+    def test_it_registers_a_walk_in_case_without_making_an_account(self, client, mia, areas):
         client.force_login(mia)
         response = client.post(REGISTER, form_data(areas["G1"]))
         case = Case.objects.get()
         assert response.url == reverse("admin:disputes_case_change", args=[case.pk])
         assert (case.source, case.filed_by, case.area) == (Case.Source.WALK_IN, mia, areas["G1"])
-        resident = User.objects.get(phone="13900001111")
-        assert resident.role == User.Role.RESIDENT
+        # No account with a random password (issue 15): the applicant gets an SMS link instead.
+        assert not User.objects.filter(phone="13900001111").exists()
         applicant = case.parties.get(role=Party.Role.APPLICANT)
-        assert (applicant.user, applicant.name) == (resident, "Dora Xu")
+        assert (applicant.user, applicant.name, applicant.phone) == (None, "Dora Xu", "13900001111")
         assert case.parties.filter(role=Party.Role.RESPONDENT, name="Eddie Ma").exists()
 
-    def test_it_finds_the_resident_by_phone(self, client, mia, alice, areas):
+    def test_it_does_not_link_the_account_that_has_the_phone(self, client, mia, alice, areas):
+        # The account must verify the number and confirm (tests/disputes/test_parties.py).
         client.force_login(mia)
         client.post(REGISTER, form_data(areas["G1"], applicant_phone="13800138001", source=Case.Source.HOTLINE_12345))
         case = Case.objects.get()
         assert case.source == Case.Source.HOTLINE_12345
-        assert case.parties.get(role=Party.Role.APPLICANT).user == alice
+        assert case.parties.get(role=Party.Role.APPLICANT).user is None
         assert User.objects.filter(phone="13800138001").count() == 1
 
     def test_it_refuses_an_area_outside_the_staff_users_subtree(self, client, mia, areas):

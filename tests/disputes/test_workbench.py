@@ -18,9 +18,10 @@ S = Case.Status
 
 # The buttons a mediator of the area sees, by status (and, in mediation, by the agreement's state).
 OPEN = {"note", "parties", "set_risk", "households", "report_police"}  # until the case is finished
-WORK = OPEN | {"session", "meeting", "escalate", "extend", "refer", "terminate"}
+# Consent on paper (disputes/views/party_staff.py) while mediation can still go on.
+WORK = OPEN | {"session", "meeting", "escalate", "extend", "refer", "terminate", "paper_consent"}
 EXPECTED = [
-    (S.SUBMITTED, None, OPEN | {"accept", "reject"}),
+    (S.SUBMITTED, None, OPEN | {"accept", "reject", "paper_consent"}),
     (S.ASSIGNED, None, WORK | {"acknowledge"}),
     (S.IN_MEDIATION, None, WORK | {"agreement", "reconcile", "suspend"}),
     (S.IN_MEDIATION, "drafted", WORK | {"signatures", "print", "reconcile", "suspend"}),

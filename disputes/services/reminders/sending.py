@@ -64,7 +64,7 @@ def event_notify(*, event: CaseEvent) -> None:
             source_key=f"event:{event.pk}",
             defaults={"case": event.case, "subject": subject, "body": body},
         )
-        if person.email:
+        if person.email and person.notify_email:
             reminder_create(
                 case=event.case,
                 recipient=person,

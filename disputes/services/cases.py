@@ -675,4 +675,8 @@ def party_add(*, case: Case, actor: User, data: PartyData) -> Party:
         is_public=True,
         data={"party": party.pk},
     )
+    if party.role == Party.Role.APPLICANT:
+        from disputes.services.claims import households_recount  # claims builds on this module
+
+        households_recount(case=case, actor=actor)
     return party

@@ -13,6 +13,10 @@ from disputes.models import Case, CaseEvent, Party
 from disputes.services.cases import CaseError, _case_write, case_event_record, households_collective
 
 
+class NotVerified(CaseError):
+    """The account's phone is not verified yet (accounts:phone_verify)."""
+
+
 def case_can_join(case: Case) -> bool:
     """An open case takes co-applicants until the mediation is over."""
     return case.status in Case.OPEN_STATUSES
@@ -51,27 +55,33 @@ def _write_households(
 
 
 @transaction.atomic
-def case_join(*, case: Case, user: User, name: str, phone: str) -> Party:
+def case_join(*, case: Case, user: User, name: str) -> Party:
     """A resident joins an open case as a co-applicant ("我也遇到这个问题"):
 
-    1. refuse a case that is no longer open, or one the resident is already a party to;
-    2. add them as an applicant linked to their account (they then see the case as a party), with
-       their consent to mediation, as a filer gives it;
+    1. refuse an account without a verified phone (a party is linked to an account only through
+       a phone it verified, DESIGN §3), a case that is no longer open, or one the resident is
+       already a party to;
+    2. add them as an applicant with that phone, linked to their account (they then see the case
+       as a party), with their consent to mediation, as a filer gives it;
     3. recount the households (at least one per applicant) and the collective flag, with a public
        JOINED event; refused, with nothing written, if the case changed since it was loaded.
     """
+    if not user.has_verified_phone:
+        raise NotVerified(_("Verify your mobile number first, then join the case."))
     if not case_can_join(case):
         raise CaseError(_("Case %(number)s no longer takes co-applicants.") % {"number": case.number})
     if Party.objects.filter(case=case, user=user).exists():
         raise CaseError(_("You are already a party to case %(number)s.") % {"number": case.number})
+    now = timezone.now()
     party = Party.objects.create(
         case=case,
         role=Party.Role.APPLICANT,
         name=name,
-        phone=phone,
+        phone=user.phone,
         user=user,
         consents_to_mediation=True,
-        consent_recorded_at=timezone.now(),
+        consent_recorded_at=now,
+        linked_at=now,
     )
     households = max(case.households, _applicant_count(case))
     _write_households(
@@ -84,6 +94,23 @@ def case_join(*, case: Case, user: User, name: str, phone: str) -> Party:
         data={"party": party.pk},
     )
     return party
+
+
+def households_recount(*, case: Case, actor: User | None) -> CaseEvent | None:
+    """After staff add an applicant (services.cases.party_add): at least one household per
+    applicant, the flag following; nothing written when the count already covers them."""
+    households = max(case.households, _applicant_count(case))
+    if households == case.households:
+        return None
+    return _write_households(
+        case=case,
+        households=households,
+        actor=actor,
+        kind=CaseEvent.Kind.HOUSEHOLDS,
+        note=_("Recounted: one household per applicant."),
+        is_public=False,
+        data={},
+    )
 
 
 @transaction.atomic

@@ -201,7 +201,10 @@ def case_join(request, number: str):
     case = selectors.case_get_joinable(request.user, number)
     user = request.user
     try:
-        claims.case_join(case=case, user=user, name=user.full_name or user.phone, phone=user.phone or "")
+        claims.case_join(case=case, user=user, name=user.full_name or user.phone)
+    except claims.NotVerified as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:phone_verify")
     except services.CaseError as exc:
         messages.error(request, str(exc))
         return redirect("disputes:case_new")

@@ -2,6 +2,7 @@
 category, is offered the first one and joins it; the first resident's page counts the co-applicant."""
 
 import pytest
+from django.utils import timezone
 
 from disputes.models import Case, Category, Party
 from tests.factories import make_area_tree, make_case, make_estate, make_user
@@ -17,7 +18,7 @@ def scene(transactional_db, settings, tmp_path):
     areas = make_area_tree()
     estate = make_estate(areas["C1"], grid=areas["G1"], name="幸福花园")
     first = make_user("wang", full_name="王建国", phone="13912340001")
-    second = make_user("li", full_name="李秀英", phone="13912340002")
+    second = make_user("li", full_name="李秀英", phone="13912340002", phone_verified_at=timezone.now())
     case = make_case(
         applicant=first,
         area=areas["G1"],

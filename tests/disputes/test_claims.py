@@ -9,10 +9,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from disputes import selectors, stats
+from accounts.models import User
+from disputes import selectors, services, stats
 from disputes.models import Case, CaseDayStat, CaseEvent, Party
 from disputes.services import CaseError, StaleCase
-from disputes.services.claims import case_correct_households, case_join
+from disputes.services.claims import NotVerified, case_correct_households, case_join
 from disputes.visibility import case_visible_to
 from tests.disputes.test_resident_views import filing
 from tests.factories import backdate, make_case, make_estate, make_user
@@ -25,6 +26,19 @@ def estate(areas):
     return make_estate(areas["C1"], grid=areas["G1"])
 
 
+@pytest.fixture(autouse=True)
+def phones_verified(alice, carol):
+    # Joining needs a verified phone (DESIGN §3); the cast's residents have verified theirs.
+    verified(alice)
+    verified(carol)
+
+
+def verified(user):
+    User.objects.filter(pk=user.pk).update(phone_verified_at=timezone.now())
+    user.refresh_from_db()
+    return user
+
+
 def _received_collective() -> int:
     return sum(CaseDayStat.objects.values_list("received_collective", flat=True))
 
@@ -33,9 +47,10 @@ class JoinTests:
     def test_a_neighbour_joins_as_a_co_applicant_and_sees_the_case(self, areas, alice, carol, estate):
         case = make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk, building="3号楼")
         assert not case_visible_to(carol, case)
-        party = case_join(case=case, user=carol, name=carol.full_name, phone=carol.phone)
+        party = case_join(case=case, user=carol, name=carol.full_name)
         case.refresh_from_db()
         assert party.role == Party.Role.APPLICANT and party.user == carol and party.consents_to_mediation
+        assert party.phone == carol.phone and party.linked_at is not None
         assert case.parties.filter(role=Party.Role.APPLICANT).count() == 2
         assert case.households == 2 and not case.is_collective
         event = case.events.get(kind=CaseEvent.Kind.JOINED)
@@ -43,37 +58,47 @@ class JoinTests:
         assert case_visible_to(carol, case)
         assert case in selectors.case_list_for_resident(carol)
 
+    def test_an_account_without_a_verified_phone_cannot_join(self, areas, alice, client):
+        case = make_case(applicant=alice, area=areas["G1"], estate_id=make_estate(areas["C1"]).pk)
+        dan = make_user("dan", phone="13800138009")
+        with pytest.raises(NotVerified):
+            case_join(case=case, user=dan, name="Dan")
+        client.force_login(dan)
+        response = client.post(reverse("disputes:case_join", args=[case.number]))
+        assert response.status_code == 302 and response.url == reverse("accounts:phone_verify")
+        assert not case.parties.filter(user=dan).exists()
+
     def test_joining_twice_or_a_finished_case_is_refused(self, areas, alice, carol, mia):
         case = make_case(applicant=alice, area=areas["G1"])
-        case_join(case=case, user=carol, name="Carol Li", phone=carol.phone)
+        case_join(case=case, user=carol, name="Carol Li")
         with pytest.raises(CaseError):
-            case_join(case=case, user=carol, name="Carol Li", phone=carol.phone)
+            case_join(case=case, user=carol, name="Carol Li")
         with pytest.raises(CaseError):
-            case_join(case=case, user=alice, name="Alice", phone=alice.phone)
+            case_join(case=case, user=alice, name="Alice")
         done = make_case(applicant=alice, area=areas["G1"], status=Case.Status.WITHDRAWN)
         with pytest.raises(CaseError):
-            case_join(case=done, user=carol, name="Carol Li", phone=carol.phone)
+            case_join(case=done, user=carol, name="Carol Li")
         assert not done.parties.filter(user=carol).exists()
 
     def test_a_stale_case_is_refused_and_nothing_is_written(self, areas, alice, carol):
         case = make_case(applicant=alice, area=areas["G1"])
         stale = Case.objects.get(pk=case.pk)
-        case_join(case=case, user=make_user("dan", phone="13800138009"), name="Dan", phone="13800138009")
+        case_join(case=case, user=verified(make_user("dan", phone="13800138009")), name="Dan")
         with pytest.raises(StaleCase):
-            case_join(case=stale, user=carol, name="Carol Li", phone=carol.phone)
+            case_join(case=stale, user=carol, name="Carol Li")
         assert not Party.objects.filter(case=case, user=carol).exists()
 
     def test_the_fifth_household_flips_the_flag_with_an_event_and_the_figures_follow(self, areas, alice):
         case = make_case(applicant=alice, area=areas["G1"])
         assert _received_collective() == 0
         for i in range(3):
-            user = make_user(f"n{i}", phone=f"1380013810{i}")
-            case_join(case=case, user=user, name=f"N{i}", phone=user.phone)
+            user = verified(make_user(f"n{i}", phone=f"1380013810{i}"))
+            case_join(case=case, user=user, name=f"N{i}")
         case.refresh_from_db()
         assert case.households == 4 and not case.is_collective
         assert not case.events.filter(kind=CaseEvent.Kind.COLLECTIVE).exists()
-        fifth = make_user("n5", phone="13800138105")
-        case_join(case=case, user=fifth, name="N5", phone=fifth.phone)
+        fifth = verified(make_user("n5", phone="13800138105"))
+        case_join(case=case, user=fifth, name="N5")
         case.refresh_from_db()
         assert case.households == 5 and case.is_collective
         flip = case.events.get(kind=CaseEvent.Kind.COLLECTIVE)
@@ -88,7 +113,7 @@ class JoinTests:
         settings.COLLECTIVE_HOUSEHOLDS = 2
         case = make_case(applicant=alice, area=areas["G1"])
         assert not case.is_collective
-        case_join(case=case, user=carol, name="Carol Li", phone=carol.phone)
+        case_join(case=case, user=carol, name="Carol Li")
         case.refresh_from_db()
         assert case.is_collective
         assert make_case(applicant=alice, area=areas["G1"], households=2).is_collective
@@ -108,6 +133,17 @@ class CorrectHouseholdsTests:
         flips = list(case.events.filter(kind=CaseEvent.Kind.COLLECTIVE).values_list("data__collective", flat=True))
         assert flips == [True, False]
         assert _received_collective() == 0
+
+    def test_an_applicant_added_by_staff_is_counted(self, areas, alice, mia):
+        case = make_case(applicant=alice, area=areas["G1"], households=4)
+        services.party_add(case=case, actor=mia, data=services.PartyData(role=Party.Role.RESPONDENT, name="物业公司"))
+        case.refresh_from_db()
+        assert case.households == 4 and not case.is_collective
+        for name in ("赵一", "钱二", "孙三", "李四"):
+            services.party_add(case=case, actor=mia, data=services.PartyData(role=Party.Role.APPLICANT, name=name))
+        case.refresh_from_db()
+        assert case.households == 5 and case.is_collective
+        assert case.events.filter(kind=CaseEvent.Kind.COLLECTIVE).count() == 1
 
     @pytest.mark.parametrize("households,reason", [(0, "x"), (3, "same"), (7, "  ")])
     def test_bad_corrections_are_refused(self, areas, alice, mia, households, reason):

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Q, Sum
@@ -70,7 +71,7 @@ DEFINITIONS = {
         "not counting the time suspended."
     ),
     "suspended": _("Cases whose clocks are stopped (awaiting an appraisal, a party in hospital), now."),
-    "collective": _("Open collective claims (5 or more households)."),
+    "collective": _("Open collective claims (%(collective_households)s or more households)."),
 }
 DAYS_IN_DEFINITIONS = ("accept_days", "resolve_days", "due_soon_days", "legacy_days")
 
@@ -79,6 +80,7 @@ def definitions(book: PolicyBook | None = None) -> dict[str, str]:
     """The definitions with the configured days filled in ("90", or "90 (婚姻家庭: 60)")."""
     book = book or PolicyBook()
     days = {name: book.days_text(name) for name in DAYS_IN_DEFINITIONS}
+    days["collective_households"] = settings.COLLECTIVE_HOUSEHOLDS  # the one threshold (services.claims)
     return {key: str(text) % days for key, text in DEFINITIONS.items()}
 
 

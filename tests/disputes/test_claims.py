@@ -117,6 +117,10 @@ class JoinTests:
         case.refresh_from_db()
         assert case.is_collective
         assert make_case(applicant=alice, area=areas["G1"], households=2).is_collective
+        # The dashboard's definition of the figure says the same threshold.
+        from disputes.dashboard.figures import definitions
+
+        assert "2 or more households" in definitions()["collective"]
 
 
 class CorrectHouseholdsTests:

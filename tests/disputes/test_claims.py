@@ -120,7 +120,7 @@ class JoinTests:
         # The dashboard's definition of the figure says the same threshold.
         from disputes.dashboard.figures import definitions
 
-        assert "2 or more households" in definitions()["collective"]
+        assert "涉及 2 户及以上" in definitions()["collective"]
 
 
 class CorrectHouseholdsTests:

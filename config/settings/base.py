@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "accounts",
     "disputes",
+    "grid",
 ]
 
 MIDDLEWARE = [

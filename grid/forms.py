@@ -122,3 +122,43 @@ class ScreeningReportForm(forms.Form):
         if data.get("fixed") is not None and data.get("found") is not None and data["fixed"] > data["found"]:
             self.add_error("fixed", _("More problems fixed than found: check the numbers."))
         return data
+
+
+class CampaignForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=100)
+    area = forms.ModelChoiceField(label=_("Area"), queryset=None)
+    period_start = forms.DateField(label=_("Period starts"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(label=_("Period ends"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_at = forms.DateTimeField(
+        label=_("Reports due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    checklist = forms.CharField(
+        label=_("Checklist"), widget=forms.Textarea(attrs={"rows": 4}), help_text=_("One item a line.")
+    )
+
+    def __init__(self, *args, areas, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = areas
+
+    def clean_title(self) -> str:
+        return _clean_text(self.cleaned_data["title"])
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", _("The period must end on or after its first day."))
+        return data
+
+
+class GridReportForm(ScreeningReportForm):
+    """A screening report with the grid it is for (a grid head may file for several)."""
+
+    grid = forms.ModelChoiceField(label=_("Grid"), queryset=None)
+    field_order = ["grid", "checked", "found", "fixed", "notes"]
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids
+        if len(grids) == 1:
+            self.fields["grid"].initial = grids[0].pk

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grid.views import diary
+from grid.views import campaigns, diary
 
 app_name = "grid"
 
@@ -8,4 +8,10 @@ urlpatterns = [
     path("diary/", diary.diary, name="diary"),
     path("diary/<str:pk>/", diary.entry_detail, name="entry_detail"),
     path("diary/<str:pk>/case/", diary.entry_to_case, name="entry_to_case"),
+]
+
+urlpatterns += [
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/<str:pk>/", campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<str:pk>/report/", campaigns.campaign_report, name="campaign_report"),
 ]

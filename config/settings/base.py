@@ -321,6 +321,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "disputes.tasks.ledger_exports_dispatch_task",
         "schedule": 60.0,
     },
+    # Late screening reports (grid.services.campaign_late_scan): reminded, then escalated.
+    "grid-campaign-late-scan": {
+        "task": "grid.tasks.campaign_late_scan_task",
+        "schedule": 15 * 60.0,
+    },
     # Nightly, in TIME_ZONE (CELERY_TIMEZONE): a quiet hour for deleting files.
     "housekeeping": {
         "task": "disputes.tasks.housekeeping_run_task",

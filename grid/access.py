@@ -105,3 +105,12 @@ def can_report_for(user: User, grid: Area) -> bool:
 
 def reports_visible_to(user: User) -> QuerySet[ScreeningReport]:
     return ScreeningReport.objects.filter(area_scope_q(user, prefix="grid__"))
+
+
+def covers_area(user: User, area: Area) -> bool:
+    """The same rule as area_scope_q for one loaded area, without a query."""
+    if user.is_superuser:
+        return True
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return any(area.path.startswith(a.path) for a in _work_areas(user))

@@ -4,9 +4,10 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Area, User
+from accounts.models import Area, Organisation, User
+from disputes.models import Case
 from grid.access import diary_entries_visible_to
-from grid.models import Campaign, CampaignNotice, DiaryEntry
+from grid.models import Campaign, CampaignNotice, DiaryEntry, GridMember
 
 DIARY_PAGE = 30
 
@@ -66,3 +67,48 @@ def campaign_overview(campaign: Campaign, *, now=None) -> tuple[list[Area], dict
         grid.state_label = STATE_LABELS[grid.state]
         counts[grid.state] += 1
     return rows, counts
+
+
+# ---------------------------------------------------------------------------------------------
+# The contact card (居民联系卡)
+
+
+def contact_card_for(*, grid: Area) -> dict:
+    """Who a resident of `grid` can call: its grid workers and grid head (with the phones they
+    chose to publish and their office hours), the community's mediators and its office."""
+    community = grid.parent
+    members = list(
+        GridMember.objects.filter(role__in=GridMember.DIARY_ROLES, area__in=[grid.pk, community.pk])
+        .select_related("user")
+        .order_by("role", "pk")
+    )
+    mediators = User.objects.filter(is_active=True, role=User.Role.MEDIATOR, areas=community).order_by("pk")
+    office = Organisation.objects.filter(kind=Organisation.Kind.RESIDENTS_COMMITTEE, area=community).first()
+    return {
+        "grid": grid,
+        "community": community,
+        "workers": [m for m in members if m.role == GridMember.Role.GRID_WORKER and m.area_id == grid.pk],
+        "heads": [m for m in members if m.role == GridMember.Role.GRID_HEAD],
+        "mediators": list(mediators[:3]),
+        "office": office,
+    }
+
+
+def grid_of_case(case) -> Area | None:
+    if case.area.kind == Area.Kind.GRID:
+        return case.area
+    if case.estate_id and case.estate.grid_id:
+        return case.estate.grid
+    return None
+
+
+def home_grid_for(user: User) -> Area | None:
+    """A resident's grid: the building they head, else the place of their latest case. (Accounts
+    keep no home address, so a resident with neither has no card yet.)"""
+    if not user.is_authenticated or not user.is_resident:
+        return None
+    member = GridMember.objects.filter(user=user, role__in=GridMember.REPORTER_ROLES).select_related("area").first()
+    if member is not None:
+        return member.area
+    case = Case.objects.filter(parties__user=user).select_related("area", "estate__grid").order_by("-pk").first()
+    return grid_of_case(case) if case is not None else None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grid.views import campaigns, diary
+from grid.views import campaigns, cards, diary
 
 app_name = "grid"
 
@@ -14,4 +14,8 @@ urlpatterns += [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
     path("campaigns/<str:pk>/", campaigns.campaign_detail, name="campaign_detail"),
     path("campaigns/<str:pk>/report/", campaigns.campaign_report, name="campaign_report"),
+]
+
+urlpatterns += [
+    path("cards/building/", cards.building_card, name="building_card"),
 ]

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import Estate
 from config.inputs import parse_id
 from disputes.services.cases import CaseError
 from grid import access, selectors, services
@@ -64,7 +65,8 @@ def diary(request):
     else:
         form = DiaryEntryForm(grids=grids)
         status = 200
-    context = {"form": form, "entries": selectors.diary_list_for(request.user)}
+    estates = Estate.objects.filter(grid__in=grids).order_by("name")
+    context = {"form": form, "entries": selectors.diary_list_for(request.user), "estates": estates}
     return render(request, "grid/diary.html", context, status=status)
 
 

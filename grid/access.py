@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Area, User
 from accounts.selectors import area_subtree_q, served_areas
-from grid.models import Campaign, DiaryEntry, GridMember, ScreeningReport
+from grid.models import Campaign, DiaryEntry, GridMember, ScreeningReport, ServiceOrder
 
 
 def _nothing() -> Q:
@@ -114,3 +114,22 @@ def covers_area(user: User, area: Area) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return any(area.path.startswith(a.path) for a in _work_areas(user))
+
+
+def orders_visible_to(user: User) -> QuerySet[ServiceOrder]:
+    """The resident who asked (or posted), the helper it was given to, the building's head, and
+    the grid workers and staff whose areas cover the order's grid."""
+    if user.is_superuser:
+        return ServiceOrder.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return ServiceOrder.objects.none()
+    q = Q(requester=user) | Q(posted_by=user) | Q(helper=user) | area_scope_q(user, prefix="grid__")
+    for m in grid_roles(user):
+        if m.role in GridMember.REPORTER_ROLES:
+            q |= Q(estate_id=m.estate_id, building=m.building)
+    return ServiceOrder.objects.filter(q)
+
+
+def can_dispatch(user: User, order: ServiceOrder) -> bool:
+    """Grid workers and heads of the order's grid, and the staff of its area."""
+    return covers_area(user, order.grid)

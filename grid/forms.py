@@ -10,7 +10,7 @@ from accounts.models import Estate
 from disputes import uploads
 from disputes.forms import MultipleFileField
 from disputes.models import Category
-from grid.models import DiaryEntry
+from grid.models import DiaryEntry, ServiceOrder
 
 MAX_PHOTOS = 3
 
@@ -162,3 +162,59 @@ class GridReportForm(ScreeningReportForm):
         self.fields["grid"].queryset = grids
         if len(grids) == 1:
             self.fields["grid"].initial = grids[0].pk
+
+
+class OrderForm(forms.Form):
+    """A resident's request for help (群众点单); a building head may post it for a neighbour."""
+
+    what = forms.CharField(label=_("What do you need help with?"), widget=forms.Textarea(attrs={"rows": 3}))
+    estate = forms.ModelChoiceField(label=_("Estate"), queryset=Estate.objects.filter(grid__isnull=False))
+    building = forms.CharField(label=_("Building"), max_length=50, required=False)
+    needed_by = forms.DateTimeField(
+        label=_("Needed by"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    on_behalf_of = forms.CharField(
+        label=_("For a neighbour (name)"),
+        max_length=50,
+        required=False,
+        help_text=_("Building heads: the neighbour you post this for."),
+    )
+
+    def clean_what(self) -> str:
+        return self.cleaned_data["what"].strip()
+
+    def clean_building(self) -> str:
+        return _clean_text(self.cleaned_data["building"])
+
+    def clean_on_behalf_of(self) -> str:
+        return _clean_text(self.cleaned_data["on_behalf_of"])
+
+
+class DispatchForm(forms.Form):
+    helper = forms.ModelChoiceField(label=_("Give it to"), queryset=None)
+
+    def __init__(self, *args, helpers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["helper"].queryset = helpers
+
+
+class OrderDoneForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
+    photo = forms.FileField(label=_("Photo (optional)"), required=False)
+
+    def clean_note(self) -> str:
+        return self.cleaned_data["note"].strip()
+
+    def clean_photo(self):
+        photo = self.cleaned_data["photo"]
+        if photo:
+            uploads.check_upload(photo)
+            if not photo.content_type.startswith("image/"):
+                raise forms.ValidationError(_("“%(name)s” is not a photo."), params={"name": photo.name})
+        return photo or None
+
+
+class OrderConfirmForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you?"), choices=ServiceOrder.Rating.choices, coerce=int, widget=forms.RadioSelect
+    )

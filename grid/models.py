@@ -223,3 +223,106 @@ class CampaignNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.grid} · {self.get_stage_display()}"
+
+
+class ServiceOrder(models.Model):
+    """群众点单 · 社区派单 · 党员接单: a resident's request for help, dispatched by the grid worker or
+    the community to a volunteer or party member (or taken by the worker), done, confirmed and rated."""
+
+    class Status(models.TextChoices):
+        POSTED = "posted", _("Posted")
+        DISPATCHED = "dispatched", _("Dispatched")
+        ACCEPTED = "accepted", _("Accepted")
+        DONE = "done", _("Done")
+        CONFIRMED = "confirmed", _("Confirmed")
+        CASE = "case", _("Became a case")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Rating(models.IntegerChoices):
+        POOR = 1, _("Not satisfied")
+        FAIR = 2, _("Fairly satisfied")
+        GOOD = 3, _("Satisfied")
+
+    OPEN_STATUSES = (Status.POSTED, Status.DISPATCHED, Status.ACCEPTED)
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="service_orders"
+    )
+    # A building head may post for a neighbour: they are the poster, the neighbour is named.
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on_behalf_of = models.CharField(_("for whom"), max_length=50, blank=True)
+    grid = models.ForeignKey(Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="service_orders")
+    estate = models.ForeignKey(Estate, verbose_name=_("estate"), on_delete=models.PROTECT, related_name="+")
+    building = models.CharField(_("building"), max_length=50, blank=True)
+    what = models.TextField(_("what is needed"))
+    needed_by = models.DateTimeField(_("needed by"))
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.POSTED, editable=False)
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("volunteer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders_taken",
+    )
+    posted_at = models.DateTimeField(_("posted at"), auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, editable=False)
+    accepted_at = models.DateTimeField(null=True, editable=False)
+    done_at = models.DateTimeField(null=True, editable=False)
+    done_note = models.TextField(_("what was done"), blank=True)
+    done_photo = models.FileField(_("photo"), upload_to="orders/%Y/%m/", blank=True)
+    confirmed_at = models.DateTimeField(null=True, editable=False)
+    rating = models.PositiveSmallIntegerField(_("rating"), choices=Rating, null=True, blank=True)
+    case = models.OneToOneField(
+        "disputes.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="service_order", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("service order")
+        verbose_name_plural = _("service orders")
+        ordering = ["-posted_at", "-id"]
+        indexes = [
+            # used by grid.services.order_late_scan (open orders by age)
+            models.Index(fields=["status", "posted_at"], name="order_status_posted"),
+        ]
+
+    def __str__(self) -> str:
+        return self.what[:40]
+
+
+ORDER_TRANSITIONS = {
+    ServiceOrder.Status.POSTED: (
+        ServiceOrder.Status.DISPATCHED,
+        ServiceOrder.Status.CASE,
+        ServiceOrder.Status.CANCELLED,
+    ),
+    ServiceOrder.Status.DISPATCHED: (
+        ServiceOrder.Status.ACCEPTED,
+        ServiceOrder.Status.DISPATCHED,
+        ServiceOrder.Status.CASE,
+        ServiceOrder.Status.CANCELLED,
+    ),
+    ServiceOrder.Status.ACCEPTED: (ServiceOrder.Status.DONE, ServiceOrder.Status.CASE),
+    ServiceOrder.Status.DONE: (ServiceOrder.Status.CONFIRMED,),
+}
+
+
+class OrderNotice(models.Model):
+    """An unaccepted or overdue order's reminder, then its escalation: one row each, claimed once."""
+
+    class Stage(models.TextChoices):
+        UNACCEPTED = "unaccepted", _("Not taken yet")
+        OVERDUE = "overdue", _("Overdue")
+        ESCALATION = "escalation", _("Put before the tier above")
+
+    order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="notices")
+    stage = models.CharField(max_length=20, choices=Stage)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True)
+    recipients = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "stage"], name="order_notice_once_per_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.order} · {self.get_stage_display()}"

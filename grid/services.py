@@ -13,7 +13,17 @@ from django.utils.translation import gettext as _
 from accounts.models import Area, Estate, User
 from disputes.models import Case, InboxMessage, Party
 from disputes.services.cases import PartyData, case_submit
-from grid.models import Campaign, CampaignNotice, DiaryEntry, DiaryPhoto, GridMember, ScreeningReport
+from grid.models import (
+    ORDER_TRANSITIONS,
+    Campaign,
+    CampaignNotice,
+    DiaryEntry,
+    DiaryPhoto,
+    GridMember,
+    OrderNotice,
+    ScreeningReport,
+    ServiceOrder,
+)
 
 
 class GridError(Exception):
@@ -223,4 +233,197 @@ def campaign_notice_send(*, notice_id: int) -> bool:
                 recipient=user, source_key=f"grid-notice-{notice.pk}", defaults={"subject": subject, "body": body}
             )
         CampaignNotice.objects.filter(pk=notice.pk).update(recipients=[u.pk for u in recipients])
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# 群众点单 · 社区派单 · 党员接单
+
+
+@transaction.atomic
+def order_post(
+    *,
+    posted_by: User,
+    estate: Estate,
+    building: str,
+    what: str,
+    needed_by: datetime,
+    on_behalf_of: str = "",
+) -> ServiceOrder:
+    if estate.grid_id is None:
+        raise GridError(_("This estate has no grid yet: ask the community office."))
+    return ServiceOrder.objects.create(
+        requester=posted_by,
+        posted_by=posted_by,
+        on_behalf_of=on_behalf_of,
+        grid_id=estate.grid_id,
+        estate=estate,
+        building=building,
+        what=what,
+        needed_by=needed_by,
+    )
+
+
+def _order_move(*, order: ServiceOrder, to: str, **fields) -> ServiceOrder:
+    """The one writer of ServiceOrder.status: a conditional UPDATE on the status read with the
+    order, so two people acting at once cannot both win."""
+    old = order.status
+    if to not in ORDER_TRANSITIONS.get(old, ()):
+        raise GridError(
+            _("An order that is “%(old)s” cannot become “%(new)s”.")
+            % {"old": ServiceOrder.Status(old).label, "new": ServiceOrder.Status(to).label}
+        )
+    moved = ServiceOrder.objects.filter(pk=order.pk, status=old).update(status=to, **fields)
+    if moved != 1:
+        raise GridError(_("Someone else changed this order a moment ago. Reload it and try again."))
+    order.status = to
+    for name, value in fields.items():
+        setattr(order, name, value)
+    return order
+
+
+def helpers_for(order: ServiceOrder):
+    """Volunteers and party members registered with the order's community (or an area above it)."""
+    paths = _ancestor_paths(order.grid.path)
+    ids = GridMember.objects.filter(role__in=GridMember.HELPER_ROLES, area__path__in=paths).values("user_id")
+    return User.objects.filter(pk__in=ids, is_active=True).order_by("full_name", "pk")
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+@transaction.atomic
+def order_dispatch(*, order: ServiceOrder, actor: User, helper: User) -> ServiceOrder:
+    """Give the order to a registered volunteer or party member, or to the dispatcher themselves."""
+    if helper != actor and not helpers_for(order).filter(pk=helper.pk).exists():
+        raise GridError(_("This person is not registered with the community as a volunteer."))
+    return _order_move(
+        order=order, to=ServiceOrder.Status.DISPATCHED, helper=helper, dispatched_at=timezone.now(), accepted_at=None
+    )
+
+
+@transaction.atomic
+def order_accept(*, order: ServiceOrder, actor: User) -> ServiceOrder:
+    if order.helper_id != actor.pk:
+        raise GridError(_("Only the person the order was given to can take it."))
+    return _order_move(order=order, to=ServiceOrder.Status.ACCEPTED, accepted_at=timezone.now())
+
+
+@transaction.atomic
+def order_done(*, order: ServiceOrder, actor: User, note: str, photo=None) -> ServiceOrder:
+    if order.helper_id != actor.pk:
+        raise GridError(_("Only the person who took the order can mark it done."))
+    order = _order_move(order=order, to=ServiceOrder.Status.DONE, done_at=timezone.now(), done_note=note)
+    if photo is not None:
+        photo.seek(0)
+        order.done_photo.save(photo.name, photo, save=False)
+        ServiceOrder.objects.filter(pk=order.pk).update(done_photo=order.done_photo.name)
+    return order
+
+
+@transaction.atomic
+def order_confirm(*, order: ServiceOrder, actor: User, rating: int) -> ServiceOrder:
+    if actor.pk not in (order.requester_id, order.posted_by_id):
+        raise GridError(_("Only the resident who asked can confirm the order."))
+    return _order_move(order=order, to=ServiceOrder.Status.CONFIRMED, confirmed_at=timezone.now(), rating=rating)
+
+
+def order_to_case(*, order: ServiceOrder, actor: User, category_id: int, title: str) -> Case:
+    """A request that is really a dispute becomes a case in one step: the resident who asked is the
+    applicant (their own account, so they follow it on their pages); the order is closed as "case"."""
+    requester = order.requester
+    with transaction.atomic():
+        case, _created = case_submit(
+            filed_by=actor,
+            parties=[
+                PartyData(
+                    role=Party.Role.APPLICANT,
+                    name=order.on_behalf_of or requester.full_name or requester.username,
+                    phone="" if order.on_behalf_of else (requester.phone or ""),
+                    user=None if order.on_behalf_of else requester,
+                )
+            ],
+            category_id=category_id,
+            area_id=order.grid_id,
+            estate_id=order.estate_id,
+            building=order.building,
+            title=title,
+            summary=order.what,
+            request=order.what,
+            source=Case.Source.GRID_SCREENING,
+            consent_sensitive=False,
+            idempotency_key=uuid.uuid5(uuid.NAMESPACE_URL, f"linli-order-{order.pk}"),
+        )
+        _order_move(order=order, to=ServiceOrder.Status.CASE, case_id=case.pk)
+    return case
+
+
+# Unaccepted orders are reminded after this long; open orders past their "needed by" are reminded,
+# and put before the community's staff this long after it.
+ORDER_UNACCEPTED_AFTER = timedelta(hours=24)
+ORDER_ESCALATE_AFTER = timedelta(days=1)
+
+
+def order_late_scan(*, now: datetime | None = None) -> int:
+    """Create the notices late orders are due (one row per order and stage), then deliver them."""
+    now = now or timezone.now()
+    rows = []
+    unaccepted = ServiceOrder.objects.filter(
+        status__in=[ServiceOrder.Status.POSTED, ServiceOrder.Status.DISPATCHED],
+        posted_at__lte=now - ORDER_UNACCEPTED_AFTER,
+    )
+    rows += [
+        OrderNotice(order_id=pk, stage=OrderNotice.Stage.UNACCEPTED) for pk in unaccepted.values_list("pk", flat=True)
+    ]
+    overdue = ServiceOrder.objects.filter(status__in=ServiceOrder.OPEN_STATUSES, needed_by__lte=now)
+    rows += [OrderNotice(order_id=pk, stage=OrderNotice.Stage.OVERDUE) for pk in overdue.values_list("pk", flat=True)]
+    escalate = overdue.filter(needed_by__lte=now - ORDER_ESCALATE_AFTER)
+    rows += [
+        OrderNotice(order_id=pk, stage=OrderNotice.Stage.ESCALATION) for pk in escalate.values_list("pk", flat=True)
+    ]
+    OrderNotice.objects.bulk_create(rows, ignore_conflicts=True)
+    sent = 0
+    for notice_id in OrderNotice.objects.filter(sent_at__isnull=True).values_list("pk", flat=True):
+        sent += order_notice_send(notice_id=notice_id)
+    return sent
+
+
+def _grid_workers_of(grid: Area) -> list[int]:
+    return [m.user_id for m in GridMember.objects.filter(role__in=GridMember.DIARY_ROLES).select_related("area")
+            if grid.path.startswith(m.area.path)]  # fmt: skip
+
+
+def _community_staff_of(grid: Area) -> list[int]:
+    return list(
+        User.objects.filter(is_active=True, role__in=User.STAFF_ROLES, areas__pk=grid.parent_id)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+
+
+def order_notice_send(*, notice_id: int) -> bool:
+    """Claim the notice and write its inbox messages in one transaction."""
+    with transaction.atomic():
+        claimed = OrderNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=timezone.now())
+        if claimed != 1:
+            return False
+        notice = OrderNotice.objects.select_related("order__grid").get(pk=notice_id)
+        order = notice.order
+        if notice.stage == OrderNotice.Stage.ESCALATION:
+            recipients = _community_staff_of(order.grid)
+        elif notice.stage == OrderNotice.Stage.OVERDUE and order.helper_id:
+            recipients = [order.helper_id]
+        else:
+            recipients = _grid_workers_of(order.grid)
+        with translation.override(settings.LANGUAGE_CODE):
+            params = {"what": order.what[:40], "grid": order.grid.name, "stage": notice.get_stage_display()}
+            subject = _("Help request %(stage)s: %(what)s") % params
+            body = _("The help request “%(what)s” in %(grid)s: %(stage)s.") % params
+        for user_id in recipients:
+            InboxMessage.objects.get_or_create(
+                recipient_id=user_id, source_key=f"grid-order-{notice.pk}", defaults={"subject": subject, "body": body}
+            )
+        OrderNotice.objects.filter(pk=notice.pk).update(recipients=recipients)
     return True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grid.views import campaigns, cards, diary
+from grid.views import campaigns, cards, diary, orders
 
 app_name = "grid"
 
@@ -18,4 +18,14 @@ urlpatterns += [
 
 urlpatterns += [
     path("cards/building/", cards.building_card, name="building_card"),
+]
+
+urlpatterns += [
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/<str:pk>/", orders.order_detail, name="order_detail"),
+    path("orders/<str:pk>/dispatch/", orders.order_dispatch, name="order_dispatch"),
+    path("orders/<str:pk>/accept/", orders.order_accept, name="order_accept"),
+    path("orders/<str:pk>/done/", orders.order_done, name="order_done"),
+    path("orders/<str:pk>/confirm/", orders.order_confirm, name="order_confirm"),
+    path("orders/<str:pk>/case/", orders.order_to_case, name="order_to_case"),
 ]

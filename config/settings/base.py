@@ -326,6 +326,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "grid.tasks.campaign_late_scan_task",
         "schedule": 15 * 60.0,
     },
+    # Unaccepted and overdue help requests (grid.services.order_late_scan).
+    "grid-order-late-scan": {
+        "task": "grid.tasks.order_late_scan_task",
+        "schedule": 15 * 60.0,
+    },
     # Nightly, in TIME_ZONE (CELERY_TIMEZONE): a quiet hour for deleting files.
     "housekeeping": {
         "task": "disputes.tasks.housekeeping_run_task",

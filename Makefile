@@ -25,7 +25,7 @@ $(VENV)/.installed: requirements.txt | $(PY)
 # axe-core for the browser tests (tests/conftest.py), from the npm registry at the version
 # package-lock.json pins; the stamp makes npm run only when the lock changes.
 node_modules/.installed: package.json package-lock.json
-	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core: apt-get install npm"; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core: make browser-deps"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -48,13 +48,15 @@ run: setup
 
 # What the browser tests need from the system, on a fresh Debian or Ubuntu machine: Debian's
 # Chromium at /usr/bin/chromium (tests/conftest.py; Playwright's own browser download is not used)
-# and CJK fonts, without which every Chinese character in a screenshot is a box. As root, apt-get
+# CJK fonts, without which every Chinese character in a screenshot is a box, and npm for axe-core
+# (node_modules/.installed, after these). As root, apt-get
 # installs what is missing; anyone else is told the command. `make test` checks them first unless
 # PYTEST_ARGS leaves the browser tests out (-m "not browser").
 BROWSER_PACKAGES_CHECK = \
 	missing=""; \
 	[ -x /usr/bin/chromium ] || missing=" chromium"; \
-	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	command -v npm >/dev/null || missing="$$missing npm"
 
 browser-deps:
 	@$(BROWSER_PACKAGES_CHECK); \
@@ -74,7 +76,7 @@ browser-deps:
 
 # pytest-django creates its own test database; the pytest settings module wins unless you set one.
 test: export DJANGO_SETTINGS_MODULE ?= config.settings.test
-test: $(VENV)/.installed node_modules/.installed .env $(if $(findstring not browser,$(PYTEST_ARGS)),,browser-deps)
+test: $(VENV)/.installed .env $(if $(findstring not browser,$(PYTEST_ARGS)),,browser-deps node_modules/.installed)
 	$(PY) manage.py compile_translations
 	$(PY) -m config.embedded_redis -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -3,13 +3,14 @@
 Model fixtures (the named cast, factories) live in tests/base.py and tests/factories.py.
 """
 
+import json
 import os
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -388,6 +389,9 @@ def pytest_terminal_summary(terminalreporter):
     failing = [c for c in AXE_CHECKS if c.failing]
     pages = {(c.url.split("?")[0], c.viewport) for c in AXE_CHECKS}
     minor = sum(len(c.violations) - len(c.failing) for c in AXE_CHECKS)
+    # Every check, for a closer look: tests/screenshots/axe-checks.json (gitignored, like the screenshots).
+    SCREENSHOT_DIR.mkdir(exist_ok=True)
+    (SCREENSHOT_DIR / "axe-checks.json").write_text(json.dumps([asdict(c) for c in AXE_CHECKS], indent=1))
     terminalreporter.write_line(
         f"axe-core {AXE_TAGS}: {len(AXE_CHECKS)} checks of {len(pages)} pages (path and viewport); "
         f"{sum(len(c.failing) for c in failing)} serious or critical violations on {len(failing)} checks; "

@@ -326,3 +326,40 @@ class OrderNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order} · {self.get_stage_display()}"
+
+
+class GridDayStat(models.Model):
+    """The grid figures of one grid and day, kept by the grid services in the same transaction as
+    the row they count (as disputes.stats keeps the dispute figures), so the dashboard sums a few
+    hundred small rows instead of counting millions of diary entries. grid.stats.grid_stats_rebuild
+    recomputes them from the rows and must give the same numbers."""
+
+    grid = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    opinions = models.PositiveIntegerField(default=0)
+    disputes_found = models.PositiveIntegerField(default=0)
+    hazards_found = models.PositiveIntegerField(default=0)
+    hazards_removed = models.PositiveIntegerField(default=0)
+    orders_posted = models.PositiveIntegerField(default=0)
+    orders_taken = models.PositiveIntegerField(default=0)
+    orders_done = models.PositiveIntegerField(default=0)
+    orders_satisfied = models.PositiveIntegerField(default=0)
+
+    FIGURES = (
+        "opinions",
+        "disputes_found",
+        "hazards_found",
+        "hazards_removed",
+        "orders_posted",
+        "orders_taken",
+        "orders_done",
+        "orders_satisfied",
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grid", "day"], name="grid_day_stat_unique")]
+        # used by grid.stats.grid_figures (a period's days; the grid join filters the scope)
+        indexes = [models.Index(fields=["day", "grid"], name="grid_day_stat_day")]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.day}"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Area, Estate, User
 from disputes.models import Case, InboxMessage, Party
 from disputes.services.cases import PartyData, case_submit
+from grid import stats
 from grid.models import (
     ORDER_TRANSITIONS,
     Campaign,
@@ -61,6 +62,10 @@ def diary_entry_create(
     except IntegrityError:
         # The same key committed by a concurrent request between our check and our insert.
         return DiaryEntry.objects.get(idempotency_key=idempotency_key), False
+    if entry.kind in stats.KIND_FIGURE:  # dashboard figures, same transaction
+        stats.stat_add(
+            grid_id=entry.grid_id, day=stats.local_day(entry.happened_at), **{stats.KIND_FIGURE[entry.kind]: 1}
+        )
     for upload in photos or ():
         upload.seek(0)
         DiaryPhoto.objects.create(
@@ -104,7 +109,8 @@ def hazard_mark_removed(*, entry: DiaryEntry) -> DiaryEntry:
     if entry.kind != DiaryEntry.Kind.HAZARD:
         raise GridError(_("Only a hazard can be marked as removed."))
     now = timezone.now()
-    DiaryEntry.objects.filter(pk=entry.pk, hazard_removed_at__isnull=True).update(hazard_removed_at=now)
+    if DiaryEntry.objects.filter(pk=entry.pk, hazard_removed_at__isnull=True).update(hazard_removed_at=now):
+        stats.stat_add(grid_id=entry.grid_id, day=stats.local_day(now), hazards_removed=1)
     entry.refresh_from_db(fields=["hazard_removed_at"])
     return entry
 
@@ -252,7 +258,7 @@ def order_post(
 ) -> ServiceOrder:
     if estate.grid_id is None:
         raise GridError(_("This estate has no grid yet: ask the community office."))
-    return ServiceOrder.objects.create(
+    order = ServiceOrder.objects.create(
         requester=posted_by,
         posted_by=posted_by,
         on_behalf_of=on_behalf_of,
@@ -262,6 +268,8 @@ def order_post(
         what=what,
         needed_by=needed_by,
     )
+    stats.stat_add(grid_id=order.grid_id, day=stats.local_day(order.posted_at), orders_posted=1)
+    return order
 
 
 def _order_move(*, order: ServiceOrder, to: str, **fields) -> ServiceOrder:
@@ -308,7 +316,10 @@ def order_dispatch(*, order: ServiceOrder, actor: User, helper: User) -> Service
 def order_accept(*, order: ServiceOrder, actor: User) -> ServiceOrder:
     if order.helper_id != actor.pk:
         raise GridError(_("Only the person the order was given to can take it."))
-    return _order_move(order=order, to=ServiceOrder.Status.ACCEPTED, accepted_at=timezone.now())
+    now = timezone.now()
+    order = _order_move(order=order, to=ServiceOrder.Status.ACCEPTED, accepted_at=now)
+    stats.stat_add(grid_id=order.grid_id, day=stats.local_day(now), orders_taken=1)
+    return order
 
 
 @transaction.atomic
@@ -327,7 +338,11 @@ def order_done(*, order: ServiceOrder, actor: User, note: str, photo=None) -> Se
 def order_confirm(*, order: ServiceOrder, actor: User, rating: int) -> ServiceOrder:
     if actor.pk not in (order.requester_id, order.posted_by_id):
         raise GridError(_("Only the resident who asked can confirm the order."))
-    return _order_move(order=order, to=ServiceOrder.Status.CONFIRMED, confirmed_at=timezone.now(), rating=rating)
+    now = timezone.now()
+    order = _order_move(order=order, to=ServiceOrder.Status.CONFIRMED, confirmed_at=now, rating=rating)
+    satisfied = int(rating >= ServiceOrder.Rating.FAIR)
+    stats.stat_add(grid_id=order.grid_id, day=stats.local_day(now), orders_done=1, orders_satisfied=satisfied)
+    return order
 
 
 def order_to_case(*, order: ServiceOrder, actor: User, category_id: int, title: str) -> Case:

@@ -1,6 +1,8 @@
 from django import template
 
-from grid import access, selectors
+from accounts.models import Area
+from accounts.selectors import served_areas
+from grid import access, selectors, stats
 
 register = template.Library()
 
@@ -25,3 +27,17 @@ def home_grid_of(user):
 @register.simple_tag
 def grid_of_case(case):
     return selectors.grid_of_case(case)
+
+
+@register.inclusion_tag("grid/_dashboard_figures.html")
+def grid_dashboard(board):
+    """Grid work beside the dispute figures, for the dashboard's scope and period."""
+    scope = board.scope
+    if scope.area is not None:
+        areas = [scope.area]
+    elif scope.user.is_superuser:
+        areas = list(Area.objects.filter(parent__isnull=True))
+    else:
+        areas = served_areas(scope.user)
+    figures = stats.grid_figures(areas=areas, start=board.period.start, end=board.period.end)
+    return {"figures": figures}

@@ -75,8 +75,8 @@ def grid_stats_rebuild() -> int:
 
 
 def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict:
-    """The grid figures of the areas' subtrees for the days start..end: one query on the counters,
-    one on the campaigns (grids due, by a correlated count), one on the reports."""
+    """The grid figures of the areas' subtrees for the days start..end: one query on the counters
+    and one on the period's campaigns (grids due, reports filed and zero, by correlated counts)."""
     now = now or timezone.now()
     in_scope = area_subtree_q(areas, prefix="grid__")
     sums = GridDayStat.objects.filter(in_scope, day__gte=start, day__lte=end).aggregate(
@@ -89,26 +89,32 @@ def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict
         .annotate(n=Count("pk"))
         .values("n")
     )
+
+    def reports(**extra):
+        return Subquery(
+            ScreeningReport.objects.filter(in_scope, campaign=OuterRef("pk"), **extra)
+            .order_by()
+            .values("campaign")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
+        )
+
+    # One query: the period's campaigns with, in scope, their grids due, reports filed and zero reports.
     campaigns = list(
         Campaign.objects.filter(due_at__date__gte=start, due_at__date__lte=end)
-        .annotate(grids=Coalesce(Subquery(grids_due, output_field=IntegerField()), 0))
-        .values("pk", "due_at", "grids")
+        .annotate(
+            grids=Coalesce(Subquery(grids_due, output_field=IntegerField()), 0),
+            filed=Coalesce(reports(), 0),
+            zero=Coalesce(reports(found=0), 0),
+        )
+        .values("due_at", "grids", "filed", "zero")
     )
-    # The same campaigns by their due time (not an id list: an empty list would skip the query and
-    # make the count of queries depend on the data).
-    reports = ScreeningReport.objects.filter(
-        in_scope, campaign__due_at__date__gte=start, campaign__due_at__date__lte=end
-    ).aggregate(
-        filed=Count("pk"),
-        zero=Count("pk", filter=Q(found=0)),
-        filed_by_now=Count("pk", filter=Q(campaign__due_at__lte=now)),
-    )
-    due = sum(c["grids"] for c in campaigns)
-    due_by_now = sum(c["grids"] for c in campaigns if c["due_at"] <= now)
+    late = sum(max(c["grids"] - c["filed"], 0) for c in campaigns if c["due_at"] <= now)
     return {
         **sums,
-        "reports_due": due,
-        "reports_filed": reports["filed"],
-        "reports_zero": reports["zero"],
-        "reports_late": due_by_now - reports["filed_by_now"],
+        "reports_due": sum(c["grids"] for c in campaigns),
+        "reports_filed": sum(c["filed"] for c in campaigns),
+        "reports_zero": sum(c["zero"] for c in campaigns),
+        "reports_late": late,
     }

@@ -24,7 +24,7 @@ $(VENV)/.installed: requirements.txt | $(PY)
 
 # axe-core for the browser tests (tests/conftest.py), from the npm registry at the version
 # package-lock.json pins; the stamp makes npm run only when the lock changes.
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json | browser-deps
 	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core: make browser-deps"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

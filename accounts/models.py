@@ -166,6 +166,10 @@ class User(AbstractUser):
         """The user name for lists: masked if it is a mobile number (older accounts, or staff named so)."""
         return mask_phone(self.username) if MOBILE_RE.match(self.username or "") else self.username
 
+    def get_short_name(self) -> str:
+        # The admin's header greets with this: 欢迎，陈米娅, not the login name in capitals.
+        return self.full_name or self.username
+
     @property
     def is_resident(self) -> bool:
         return self.role == self.Role.RESIDENT

@@ -17,8 +17,9 @@ ROLE_GROUPS = {
 
 # disputes models whose rows are settings: only administrators change them.
 SETTINGS_MODELS = {"category", "deadlinepolicy", "seattemplate"}
-# Append-only logs: staff may read them, nobody edits them through the admin.
-LOG_MODELS = {"caseevent", "reminder", "personaldataview", "inboxmessage"}
+# Append-only logs: staff may read them, nobody edits them through the admin (clockrestamp: the
+# re-stampings after deadline policy changes, no case data).
+LOG_MODELS = {"caseevent", "reminder", "personaldataview", "inboxmessage", "clockrestamp"}
 
 
 def permissions_for_role(role: str):

@@ -1,8 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -12,6 +13,15 @@ from django_otp import login as otp_login
 from accounts import mfa, ratelimit, services
 from accounts.forms import MfaCodeForm, ProfileForm, RegistrationForm
 from accounts.redirects import safe_next
+
+
+class LoginView(auth_views.LoginView):
+    """Staff land on their to-do queue in the admin; residents on the site's home page."""
+
+    def get_default_redirect_url(self):
+        if self.request.user.is_staff:
+            return resolve_url("admin:index")
+        return super().get_default_redirect_url()
 
 
 def register(request):

@@ -168,8 +168,7 @@ def send_rate(n: int) -> tuple[float, dict]:
     from django.db.models import Count
 
     from disputes.models import Case, Reminder
-    from disputes.notifications import stamp
-    from disputes.services.reminders import reminders_dispatch_due
+    from disputes.services.reminders import reminders_dispatch_due, stamp
 
     Reminder.objects.all().delete()
     cases = list(Case.objects.filter(status="in_mediation").values_list("pk", "next_due_at", "mediator_id"))

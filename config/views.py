@@ -10,7 +10,11 @@ logger = logging.getLogger(__name__)
 
 
 def home(request):
-    return render(request, "home.html")
+    from disputes.deadlines import PolicyBook
+
+    # The general acceptance deadline (a category's own policy may differ; the filing page says which).
+    accept_days = PolicyBook().get(category_id=None, tier=None).accept_days
+    return render(request, "home.html", {"accept_days": accept_days})
 
 
 def healthz(request):

@@ -1,14 +1,16 @@
 """Small forms behind the workbench's buttons and actions (disputes/admin/cases.py)."""
 
+from datetime import timedelta
 from pathlib import PurePath
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area
 from accounts.validators import normalise_phone, validate_mainland_mobile
-from disputes.models import Case, Category, MediationSession
+from disputes.models import Agreement, AgreementSignature, Case, Category, FollowUp, MediationSession, Meeting, Party
 
 SCAN_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
 SCAN_MAX_BYTES = 10 * 1024 * 1024
@@ -40,6 +42,27 @@ class AcceptForm(CaseStepForm):
     note = _text(_("Note"), required=False)
 
 
+class ResolveForm(CaseStepForm):
+    """Resolved by the case's agreement, which has taken effect (a reconciliation is its own step)."""
+
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=())
+    summary = _text(_("Closing summary"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from disputes.services.closure import case_agreement
+
+        agreement = case_agreement(self.case)
+        written = agreement is None or agreement.kind == Agreement.Kind.WRITTEN
+        outcome = Case.Outcome.WRITTEN_AGREEMENT if written else Case.Outcome.ORAL_AGREEMENT
+        self.fields["outcome"].choices = [(outcome, outcome.label)]
+        self.fields["outcome"].initial = outcome
+
+
+class CloseForm(CaseStepForm):
+    note = _text(_("Note"), required=False)
+
+
 class RejectForm(CaseStepForm):
     reason = _text(_("Reason for not accepting"))
     advice = _text(_("Other routes advised to the applicant"))
@@ -66,6 +89,14 @@ class ExtendForm(CaseStepForm):
 class TerminateForm(CaseStepForm):
     routes_advised = _text(_("Other routes the parties were told of (arbitration, administrative, court)"))
     note = _text(_("Why mediation ends"), required=False)
+
+
+class SuspendForm(CaseStepForm):
+    reason = _text(_("Why the clocks stop (for example, awaiting an appraisal, a party in hospital)"))
+
+
+class ResumeForm(CaseStepForm):
+    note = _text(_("Note"), required=False)
 
 
 class ReopenForm(CaseStepForm):
@@ -175,3 +206,174 @@ class CaseRegisterForm(forms.Form):
 
     def clean_respondent_phone(self):
         return normalise_phone(self.cleaned_data["respondent_phone"])
+
+
+# --- The documents of the workbench: each opens with the case filled in ------------------------
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's own date and time picker; the value round-trips as 2026-12-02T19:00."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _now_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class VersionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SessionRecordForm(MediationSessionForm):
+    class Meta(MediationSessionForm.Meta):
+        widgets = {**MediationSessionForm.Meta.widgets, "held_at": DateTimeInput()}
+
+    def clean_held_at(self):
+        held_at = self.cleaned_data["held_at"]
+        if held_at > timezone.now() + timedelta(minutes=5):
+            raise ValidationError(_("A session cannot be recorded in the future."))
+        return held_at
+
+
+class MeetingScheduleForm(forms.ModelForm):
+    """A four-party meeting about the case: its community, an estate of that community only."""
+
+    class Meta:
+        model = Meeting
+        fields = ["community", "estate", "topic", "scheduled_at", "place"]
+        widgets = {"scheduled_at": DateTimeInput()}
+
+    def __init__(self, *args, communities, estates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+        self.fields["estate"].queryset = estates
+        self.fields["estate"].label_from_instance = lambda e: f"{e.community.name} · {e.name}"
+
+    def clean(self):
+        from disputes.services.cases import CaseError
+        from disputes.services.meetings import meeting_check_estate
+
+        data = super().clean()
+        if data.get("community") is not None:
+            try:
+                meeting_check_estate(community=data["community"], estate=data.get("estate"))
+            except CaseError as exc:
+                self.add_error("estate", str(exc))
+        return data
+
+
+class AgreementDraftForm(forms.ModelForm):
+    """The agreement drafted from its case; Agreement.problems (through the model's clean) says
+    what Art. 34 and Art. 35 require, as the closure service does."""
+
+    confirms = forms.TypedMultipleChoiceField(
+        label=_("the agreement confirms"),
+        choices=Agreement.Confirms.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Tick what the agreement confirms: any of these means a court cannot confirm it."),
+    )
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "kind", "drafted_on", "reached_on", "written_requested", "settles_rights",
+            "parties_details", "facts", "issues", "responsibilities", "terms",
+            "performance_method", "performance_place", "performance_deadline", "oral_content",
+            "confirms", "confirmation_wanted",
+        ]  # fmt: skip
+        widgets = {
+            "drafted_on": DateInput(),
+            "reached_on": DateInput(),
+            "performance_deadline": DateInput(),
+            **{
+                name: forms.Textarea(attrs={"rows": 3, "cols": 70})
+                for name in (
+                    "parties_details",
+                    "facts",
+                    "issues",
+                    "responsibilities",
+                    "terms",
+                    "performance_method",
+                    "oral_content",
+                )
+            },  # fmt: skip
+        }
+
+
+class SignaturesForm(forms.Form):
+    """One date per signer still missing: a date entered records that signature."""
+
+    def __init__(self, *args, signers: list[tuple[str, str, Party | None]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signers = {}
+        for key, label, party in signers:
+            self.fields[key] = forms.DateField(
+                label=label, required=False, widget=DateInput(), help_text=_("Leave empty if not signed yet.")
+            )
+            self.signers[key] = party
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(key) for key in self.signers):
+            raise ValidationError(_("Enter the date of at least one signature."))
+        return data
+
+    def signatures(self):
+        """(signer kind, party, date) for each date entered."""
+        for key, party in self.signers.items():
+            when = self.cleaned_data.get(key)
+            if when:
+                kind = AgreementSignature.Signer.PARTY if party is not None else key
+                yield kind, party, when
+
+
+class FollowUpVisitForm(forms.ModelForm):
+    close_case = forms.BooleanField(label=_("Close the case after this visit"), required=False)
+
+    class Meta:
+        model = FollowUp
+        fields = ["visited_at", "method", "performing", "satisfaction", "new_risk", "comment"]
+        widgets = {
+            "visited_at": DateTimeInput(),
+            "new_risk": forms.Textarea(attrs={"rows": 2, "cols": 60}),
+            "comment": forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        }
+
+
+class PartyForm(forms.ModelForm):
+    class Meta:
+        model = Party
+        fields = ["role", "kind", "name", "phone", "id_number", "address"]
+        widgets = {
+            "name": forms.TextInput(attrs={"size": 14}),
+            "phone": forms.TextInput(attrs={"size": 12}),
+            "id_number": forms.TextInput(attrs={"size": 18}),
+            "address": forms.TextInput(attrs={"size": 24}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:  # a party's role is part of the case as filed
+            self.fields["role"].disabled = self.fields["kind"].disabled = True
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data["phone"])
+
+
+# A case has a handful of parties: a forged TOTAL_FORMS is refused before any form is built.
+PARTY_ROWS_MAX = 20
+PartyFormSet = forms.modelformset_factory(
+    Party, form=PartyForm, extra=1, max_num=PARTY_ROWS_MAX, absolute_max=PARTY_ROWS_MAX, validate_max=True
+)

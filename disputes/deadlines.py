@@ -1,14 +1,25 @@
-"""The clocks of DESIGN §4: which deadline a case has in each status, and when it falls."""
+"""The clocks of DESIGN §4, decided once.
+
+- `PolicyBook.get` resolves the policy in force for a category and tier (the most specific
+  DeadlinePolicy row, else the defaults); `policy_for` is the same for one case.
+- `stamps` derives every instant of a case from that policy (its deadlines, the nearest one, the
+  moment it becomes due soon, the moment it becomes a legacy case). The lifecycle service stamps
+  them with every status change and disputes.services.clocks re-stamps the open cases when a
+  policy changes.
+- `clock_q` says which cases are overdue, due soon, legacy or suspended *from those columns*: the
+  admin filters, the dashboard, its lists, the ledger and the reminder scan all ask it, and the
+  Case properties (is_overdue, is_due_soon, is_legacy) read the same columns.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from disputes.models import Case, DeadlinePolicy
 
-DUE_SOON = timedelta(days=3)
-LEGACY_AFTER = timedelta(days=90)
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -24,53 +35,88 @@ class Policy:
 
 
 DEFAULT_POLICY = Policy()
-_FIELDS = tuple(Policy.__dataclass_fields__)
+POLICY_FIELDS = tuple(Policy.__dataclass_fields__)
+
+
+class PolicyBook:
+    """The deadline policies, read once (one query), for a scan, a re-stamping or a page."""
+
+    def __init__(self, rows: list[DeadlinePolicy] | None = None):
+        self.rows = list(DeadlinePolicy.objects.select_related("category")) if rows is None else rows
+
+    def get(self, *, category_id: int | None, tier: int | None) -> Policy:
+        """The most specific row for a category and tier (a category beats a tier), else the defaults."""
+        rows = [r for r in self.rows if r.category_id in (None, category_id) and r.tier in (None, tier)]
+        if not rows:
+            return DEFAULT_POLICY
+        best = max(rows, key=lambda r: (r.category_id is not None, r.tier is not None))
+        return Policy(**{f: getattr(best, f) for f in POLICY_FIELDS})
+
+    def for_case(self, case: Case) -> Policy:
+        return self.get(category_id=case.category_id, tier=case.tier)
+
+    def values(self, name: str) -> set[int]:
+        """Every value a policy field takes (the default included)."""
+        return {getattr(self.get(category_id=None, tier=None), name)} | {getattr(r, name) for r in self.rows}
+
+    def days_text(self, name: str) -> str:
+        """The configured days of a field as a text shows them: "90", or "90 (婚姻家庭: 60)" when
+        some categories or tiers differ from the general value."""
+        general = getattr(self.get(category_id=None, tier=None), name)
+        exceptions = [
+            _("%(policy)s: %(days)s") % {"policy": row, "days": getattr(row, name)}
+            for row in sorted(self.rows, key=lambda r: (r.category_id or 0, r.tier or 0))
+            if (row.category_id or row.tier) and getattr(row, name) != general
+        ]
+        if not exceptions:
+            return str(general)
+        return _("%(general)s (%(exceptions)s)") % {"general": general, "exceptions": _("; ").join(exceptions)}
 
 
 def policy_for(*, category_id: int | None, tier: int | None) -> Policy:
-    """The most specific policy row for a category and tier, else the defaults (one query)."""
-    rows = list(
-        DeadlinePolicy.objects.filter(
-            Q(category_id=category_id) | Q(category__isnull=True), Q(tier=tier) | Q(tier__isnull=True)
-        )
+    """The policy in force for one category and tier: the rows that can apply, one query."""
+    rows = DeadlinePolicy.objects.filter(
+        Q(category_id=category_id) | Q(category__isnull=True), Q(tier=tier) | Q(tier__isnull=True)
     )
-    if not rows:
-        return DEFAULT_POLICY
-    best = max(rows, key=lambda r: (r.category_id is not None, r.tier is not None))
-    return Policy(**{f: getattr(best, f) for f in _FIELDS})
+    return PolicyBook(list(rows)).get(category_id=category_id, tier=tier)
 
 
-def clocks_for(*, case: Case, to: str, now: datetime, policy: Policy) -> dict:
-    """The deadline fields a case gets on entering status `to` (DESIGN §4).
+# The case fields `stamps` writes.
+STAMPED = (
+    "accept_due_at",
+    "acknowledge_due_at",
+    "resolve_due_at",
+    "follow_up_due_at",
+    "next_due_at",
+    "due_soon_at",
+    "legacy_at",
+)
 
-    Entering a status starts its clock; the nearest open one becomes `next_due_at`.
-    """
+
+def stamps(case: Case, policy: Policy) -> dict:
+    """The instants `policy` gives a case as it now is (status and start times already set): the
+    clock of its current status, the nearest deadline, when that becomes due soon, and when the
+    case becomes legacy. Clocks of earlier statuses are history and keep their values."""
     S = Case.Status
-    days = timedelta(days=1)
+    status = case.status
     fields: dict = {}
-    if to == S.SUBMITTED:
-        fields["accept_due_at"] = now + policy.accept_days * days
-    elif to == S.ASSIGNED:
-        fields["acknowledge_due_at"] = now + policy.acknowledge_days * days
-        if case.resolve_due_at is None:
-            fields["resolve_due_at"] = now + policy.resolve_days * days
-    elif to == S.IN_MEDIATION and case.status in (S.RESOLVED, S.CLOSED):
-        # Reopened: a fresh resolution clock.
-        fields["resolve_due_at"] = now + policy.resolve_days * days
-        fields["follow_up_due_at"] = None
-    elif to == S.RESOLVED:
-        fields["follow_up_due_at"] = now + policy.follow_up_days * days
-    fields["next_due_at"] = next_due(to, {**_clock_values(case), **fields})
+    if status == S.SUBMITTED:
+        fields["accept_due_at"] = case.submitted_at + policy.accept_days * DAY
+    if status == S.ASSIGNED:
+        fields["acknowledge_due_at"] = case.status_changed_at + policy.acknowledge_days * DAY
+    if status in (S.ASSIGNED, S.IN_MEDIATION) and case.resolve_started_at is not None:
+        days = policy.resolve_days + (policy.extension_days if case.extended else 0)
+        fields["resolve_due_at"] = case.resolve_started_at + days * DAY
+    if status == S.RESOLVED and case.resolved_at is not None:
+        fields["follow_up_due_at"] = case.resolved_at + policy.follow_up_days * DAY
+    clocks = {name: fields.get(name, getattr(case, name)) for name in STAMPED[:4]}
+    nearest = next_due(status, clocks)
+    fields["next_due_at"] = nearest
+    fields["due_soon_at"] = nearest - policy.due_soon_days * DAY if nearest else None
+    fields["legacy_at"] = (
+        case.submitted_at + policy.legacy_days * DAY + case.suspended_total if status in Case.OPEN_STATUSES else None
+    )
     return fields
-
-
-def _clock_values(case: Case) -> dict:
-    return {
-        "accept_due_at": case.accept_due_at,
-        "acknowledge_due_at": case.acknowledge_due_at,
-        "resolve_due_at": case.resolve_due_at,
-        "follow_up_due_at": case.follow_up_due_at,
-    }
 
 
 def next_due(status: str, clocks: dict) -> datetime | None:
@@ -85,3 +131,28 @@ def next_due(status: str, clocks: dict) -> datetime | None:
     if status == S.RESOLVED:
         return clocks["follow_up_due_at"]
     return None
+
+
+# --- Which cases a clock figure counts -------------------------------------------------------
+
+CLOCK_FIGURES = ("overdue", "due_soon", "legacy", "suspended")
+
+
+def clock_q(name: str, now: datetime, *, among_running: bool = False) -> Q:
+    """The cases of a clock figure now, from the stamped columns: one definition for the admin
+    filter, the dashboard figure and its list, the ledger and the reminder scan. A suspended case
+    counts as suspended only (its clocks stopped). among_running: the rows are already limited to
+    Case.RUNNING_STATUSES (the dashboard's stock query), so the status tests are left out."""
+    running = Q() if among_running else Q(status__in=Case.RUNNING_STATUSES)
+    if name == "suspended":
+        return running & Q(suspended_at__isnull=False)
+    running &= Q(suspended_at__isnull=True)
+    if name == "overdue":
+        return running & Q(next_due_at__lt=now)
+    if name == "due_soon":
+        return running & Q(due_soon_at__lte=now, next_due_at__gte=now)
+    if name == "legacy":
+        # legacy_at is stamped only while the case is open (resolved cases have none).
+        opened = Q() if among_running else Q(status__in=Case.OPEN_STATUSES)
+        return opened & Q(suspended_at__isnull=True, legacy_at__lte=now)
+    raise ValueError(name)

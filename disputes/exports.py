@@ -230,11 +230,21 @@ def ledger_xlsx_write(cases, out, *, user: User, title: str, progress=None) -> i
     return done
 
 
-def ledger_queryset(*, area_ids: list[int], start_at=None, end_before=None, status: str = "", category: str = ""):
-    """The cases of a ledger: the areas of the scope, registered within the period."""
+# The figures a ledger can list (the dashboard's, by their one definition); "received" by default.
+LEDGER_FIGURES = ("received", "accepted", "resolved", "closed", "overdue", "due_soon", "legacy", "suspended")
+
+
+def ledger_queryset(
+    *, area_ids: list[int], period=None, figure: str = "", status: str = "", category: str = "", now=None
+):
+    """The cases of a ledger: the areas of the scope and the cases of one figure (registered
+    within the period unless another figure is named), by disputes.dashboard.figure_q."""
+    from disputes.dashboard import figure_q
+
     q = Q(area_id__in=area_ids)
-    if start_at is not None:
-        q &= Q(submitted_at__gte=start_at, submitted_at__lt=end_before)
+    figure = figure if figure in LEDGER_FIGURES else "received"
+    if period is not None:
+        q &= figure_q(figure, period, now or timezone.now())
     if status in Case.Status.values:
         q &= Q(status=status)
     if category_id := parse_id(category):
@@ -362,10 +372,10 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
         JOIN "{tables["area"]}" a ON a.id = c.area_id
         LEFT JOIN "{tables["category"]}" cat ON cat.id = c.category_id
         LEFT JOIN "{tables["user"]}" u ON u.id = c.mediator_id
-        LEFT JOIN (
-            SELECT p.case_id, string_agg({party}, '; ' ORDER BY p.role, p.id) AS parties
-            FROM "{tables["party"]}" p WHERE p.case_id IN (SELECT id FROM ids) GROUP BY p.case_id
-        ) pa ON pa.case_id = c.id
+        LEFT JOIN LATERAL (  -- a case's few parties through the case_id index (faster than one big GROUP BY)
+            SELECT string_agg({party}, '; ' ORDER BY p.role, p.id) AS parties
+            FROM "{tables["party"]}" p WHERE p.case_id = c.id
+        ) pa ON true
         LEFT JOIN (
             SELECT case_id, count(*) AS n FROM "{tables["session"]}" GROUP BY case_id
         ) s ON s.case_id = c.id

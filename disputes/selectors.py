@@ -1,9 +1,11 @@
 """Read queries with more than one caller; each returns rows with their joins already applied."""
 
 import re
+from datetime import datetime, time, timedelta
 
 from django.db import connections
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case as DbCase
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.http import Http404
 
 from accounts.models import Area, User
@@ -59,6 +61,19 @@ def mediator_suggest_for_case(case: Case) -> User | None:
         .order_by("open_cases", "pk")
         .first()
     )
+
+
+def mediator_list_for_case(case: Case, *, first: User | None = None) -> QuerySet[User]:
+    """The mediators (not supervisors) who serve the case's area at its tier, as
+    mediator_suggest_for_case picks from; `first` (the signed-in user) heads the list."""
+    served = User.areas.through.objects.filter(
+        area_id__in=_ancestor_ids(case.area), area__kind__in=TIER_AREA_KINDS.get(case.tier, [])
+    ).values("user_id")
+    users = User.objects.filter(pk__in=served, is_active=True, role=User.Role.MEDIATOR)
+    if first is not None:
+        users = users.annotate(is_me=DbCase(When(pk=first.pk, then=0), default=1))
+        return users.order_by("is_me", "full_name", "username")
+    return users.order_by("full_name", "username")
 
 
 def staff_for_tier(case: Case) -> QuerySet[User]:
@@ -226,3 +241,70 @@ def case_follow_through_for_party(case: Case, party: Party | None) -> dict:
         "my_rating": rating,
         "can_rate": party is not None and rating is None and case.status in (Case.Status.RESOLVED, Case.Status.CLOSED),
     }
+
+
+# --- The mediator's to-do queue (the admin's landing page) --------------------------------------
+
+TODO_LIMIT = 25
+
+
+def todo_for_user(user: User, *, now, limit: int = TODO_LIMIT) -> dict:
+    """What waits for a staff user, each list at most `limit` rows, by what is due first.
+    A fixed number of queries however many cases there are (each on an index: case_mediator_status,
+    case_status_next_due, resolution_status_due, the reminders' recipient)."""
+    from django.utils import timezone
+
+    from disputes.models import Reminder
+    from disputes.visibility import area_rows_visible_to, case_scope_q
+
+    today = timezone.localdate(now)
+    day_end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+    week_end = day_end + timedelta(days=6)
+    cases = Case.objects.select_related("category").only(
+        "pk", "number", "title", "status", "next_due_at", "follow_up_due_at", "suspended_at", "category__name"
+    )
+    running = [Case.Status.ASSIGNED, Case.Status.IN_MEDIATION]
+    mine = list(
+        cases.filter(mediator=user, status__in=running, next_due_at__lt=week_end).order_by("next_due_at")[:limit]
+    )
+    return {
+        "overdue": [c for c in mine if c.next_due_at < now],
+        "due_today": [c for c in mine if now <= c.next_due_at < day_end],
+        "due_this_week": [c for c in mine if day_end <= c.next_due_at],
+        "to_acknowledge": list(
+            cases.filter(mediator=user, status=Case.Status.ASSIGNED).order_by("acknowledge_due_at")[:limit]
+        ),
+        "meetings": list(
+            area_rows_visible_to(user, Meeting.objects.all(), area_path="community")
+            .filter(
+                status=Meeting.Status.SCHEDULED,
+                scheduled_at__gte=timezone.make_aware(datetime.combine(today, time.min)),
+                scheduled_at__lt=week_end,
+            )
+            .select_related("community")
+            .prefetch_related(Prefetch("agenda_items", queryset=_agenda_with_cases()))
+            .order_by("scheduled_at")[:limit]
+        ),
+        "resolutions": list(
+            Resolution.objects.filter(owner=user, status__in=[Resolution.Status.OPEN, Resolution.Status.IN_PROGRESS])
+            .select_related("case", "meeting")
+            .order_by("due_date")[:limit]
+        ),
+        "follow_ups": list(
+            cases.filter(mediator=user, status=Case.Status.RESOLVED).order_by("follow_up_due_at")[:limit]
+        ),
+        "unassigned": list(
+            cases.filter(case_scope_q(user), status=Case.Status.SUBMITTED).order_by("next_due_at")[:limit]
+        ),
+        "supervision": list(
+            Reminder.objects.filter(recipient=user, rule="supervision", created_at__gte=now - timedelta(days=14))
+            .select_related("case")
+            .order_by("-created_at")[:limit]
+        ),
+    }
+
+
+def _agenda_with_cases():
+    from disputes.models import AgendaItem
+
+    return AgendaItem.objects.select_related("case").only("meeting_id", "topic", "case__number", "case__title")

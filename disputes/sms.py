@@ -2,7 +2,7 @@
 class with `send(*, phone, text)`); the default writes to the log, with the number masked.
 
 A backend raises on failure: the reminder row goes back to pending with a back-off and ends as
-FAILED after three tries (disputes.notifications). Gateways usually accept a client reference:
+FAILED after three tries (disputes.services.reminders). Gateways usually accept a client reference:
 pass `reference` on, so a retried message can be recognised as the same one.
 """
 

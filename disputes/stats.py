@@ -29,6 +29,7 @@ FIELDS = (
     "category_id",
     "source",
     "status",
+    "outcome",
     "is_collective",
     "submitted_at",
     "accepted_at",
@@ -40,6 +41,8 @@ FIELDS = (
 SATISFIED = (FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY)
 PERFORMING = FollowUp.Performing.YES
 FOLLOW_UP_KINDS = (CaseEvent.Kind.FOLLOW_UP, CaseEvent.Kind.RATING)
+# Mediation ended without agreement: these closings count towards the resolution rate's denominator.
+UNRESOLVED_ENDINGS = (Case.Outcome.TERMINATED, Case.Outcome.REFERRED)
 
 Key = tuple[date, int, int]
 
@@ -64,18 +67,20 @@ def contributions(row: dict) -> dict[Key, dict[str, int]]:
         add(submitted, **{SOURCE_FIELDS.get(row["source"], "received_online"): 1})
     if accepted is not None:
         due = row["accept_due_at"]
-        add(
-            accepted,
-            accepted=1,
-            accepted_on_time=int(due is None or accepted <= due),
-            accepted_resolved=int(resolved is not None),
-        )
+        add(accepted, accepted=1, accepted_on_time=int(due is None or accepted <= due))
     if resolved is not None:
         due = row["resolve_due_at"]
         hours = int((resolved - submitted).total_seconds() // 3600) if submitted else 0
-        add(resolved, resolved=1, resolved_on_time=int(due is None or resolved <= due), resolve_hours=hours)
+        add(
+            resolved,
+            resolved=1,
+            concluded=1,
+            resolved_on_time=int(due is None or resolved <= due),
+            resolve_hours=hours,
+        )
     if row["status"] == Case.Status.CLOSED and row["closed_at"] is not None:
-        add(row["closed_at"], closed=1)
+        unresolved = resolved is None and row["outcome"] in UNRESOLVED_ENDINGS
+        add(row["closed_at"], closed=1, concluded=int(unresolved))
     return out
 
 
@@ -225,6 +230,7 @@ def _rebuild_days_sql() -> str:
         online = value == Case.Source.ONLINE
         received[name] = f"(source NOT IN ({others}))::int" if online else f"(source = '{value}')::int"
     satisfied = ", ".join(f"'{v}'" for v in SATISFIED)
+    unresolved = ", ".join(f"'{v}'" for v in UNRESOLVED_ENDINGS)
     parts = [
         (case, "submitted_at", "TRUE", received),
         (
@@ -234,7 +240,6 @@ def _rebuild_days_sql() -> str:
             {
                 "accepted": "1",
                 "accepted_on_time": "(accept_due_at IS NULL OR accepted_at <= accept_due_at)::int",
-                "accepted_resolved": "(resolved_at IS NOT NULL)::int",
             },
         ),
         (
@@ -243,11 +248,17 @@ def _rebuild_days_sql() -> str:
             "resolved_at IS NOT NULL",
             {
                 "resolved": "1",
+                "concluded": "1",
                 "resolved_on_time": "(resolve_due_at IS NULL OR resolved_at <= resolve_due_at)::int",
                 "resolve_hours": "floor(extract(epoch FROM resolved_at - submitted_at) / 3600)::bigint",
             },
         ),
-        (case, "closed_at", f"status = '{Case.Status.CLOSED}' AND closed_at IS NOT NULL", {"closed": "1"}),
+        (
+            case,
+            "closed_at",
+            f"status = '{Case.Status.CLOSED}' AND closed_at IS NOT NULL",
+            {"closed": "1", "concluded": f"(resolved_at IS NULL AND outcome IN ({unresolved}))::int"},
+        ),
         (
             f"{visits} f JOIN {case} c ON c.id = f.case_id",
             "f.visited_at",

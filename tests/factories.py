@@ -114,6 +114,19 @@ def make_case(
     return case
 
 
+def backdate(case: Case, **fields) -> Case:
+    """Move a case's start times into the past (e.g. submitted_at=now - 91 days) and stamp its
+    clocks again as the lifecycle service would have (disputes.deadlines.stamps)."""
+    from disputes import deadlines
+
+    Case.objects.filter(pk=case.pk).update(**fields)
+    case.refresh_from_db()
+    stamped = deadlines.stamps(case, deadlines.policy_for(category_id=case.category_id, tier=case.tier))
+    Case.objects.filter(pk=case.pk).update(**stamped)
+    case.refresh_from_db()
+    return case
+
+
 def agreement_contents(**overrides) -> dict:
     """Everything a written agreement must state (2002 rules Art. 35), for agreement_create."""
     from datetime import timedelta

@@ -2,7 +2,7 @@
 mid-run and a private Redis is restarted (losing every queued message); in the end every row is
 SENT and every reminder reached the mail backend, once.
 
-What "once" can mean at the SMTP edge (see disputes/notifications.py): the "sent" mark is
+What "once" can mean at the SMTP edge (see disputes/services/reminders/sending.py): the "sent" mark is
 committed right after the hand-off, so a kill in the instant between the two re-sends that one
 message (same Message-ID). The test counts both: distinct reminders delivered (must equal the
 rows) and raw hand-offs (duplicates are reported, and bounded by the kills).

@@ -90,7 +90,7 @@ if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.LinliAdminConfig",  # django.contrib.admin with the to-do queue as its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -319,6 +319,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "ledger-exports-dispatch": {
         "task": "disputes.tasks.ledger_exports_dispatch_task",
+        "schedule": 60.0,
+    },
+    "clocks-restamp-dispatch": {
+        "task": "disputes.tasks.clocks_restamp_dispatch_task",
         "schedule": 60.0,
     },
     # Late screening reports (grid.services.campaign_late_scan): reminded, then escalated.

@@ -154,17 +154,13 @@ class AgreementAdmin(ScopedAdmin):
             "what": obj.get_confirms_display()
         }
 
+    def has_add_permission(self, request):
+        return False  # drafted from its case: the workbench's "Draft the agreement" (disputes/admin/workbench.py)
+
     def save_model(self, request, obj, form, change):
-        data = {f: form.cleaned_data.get(f) for f in form.cleaned_data if f not in ("case", "kind")}
+        data = {f: form.cleaned_data.get(f) for f in form.changed_data if f not in ("case", "kind")}
         try:
-            if change:
-                closure_services.agreement_update(
-                    agreement=obj, actor=request.user, **{k: v for k, v in data.items() if k in form.changed_data}
-                )
-            else:
-                agreement = closure_services.agreement_create(case=obj.case, kind=obj.kind, actor=request.user, **data)
-                obj.pk, obj.effective_at = agreement.pk, agreement.effective_at
-                obj._state.adding = False
+            closure_services.agreement_update(agreement=obj, actor=request.user, **data)
         except CaseError as exc:
             raise PermissionDenied(str(exc)) from exc  # the form checks the same rules first
 
@@ -245,17 +241,8 @@ class AgreementAdmin(ScopedAdmin):
 # --- Follow-ups --------------------------------------------------------------------------------
 
 
-class FollowUpForm(forms.ModelForm):
-    close_case = forms.BooleanField(label=_("Close the case after this visit"), required=False)
-
-    class Meta:
-        model = FollowUp
-        fields = ["case", "visited_at", "method", "performing", "satisfaction", "new_risk", "comment"]
-
-
 @admin.register(FollowUp)
 class FollowUpAdmin(ScopedAdmin):
-    form = FollowUpForm
     list_display = [
         "case",
         "visited_at",
@@ -272,34 +259,18 @@ class FollowUpAdmin(ScopedAdmin):
     actions = ["reopen_cases"]
     change_form_template = "admin/disputes/followup/change_form.html"
 
+    def has_add_permission(self, request):
+        return False  # recorded from its case: the workbench's "Record a follow-up visit"
+
+    def save_model(self, request, obj, form, change):
+        pass  # a follow-up is a record: nothing to change (its page only offers the reopening)
+
     def get_fields(self, request, obj=None):
-        if obj is None:
-            return ["case", "visited_at", "method", "performing", "satisfaction", "new_risk", "comment", "close_case"]
         return ["case", "source", "party", "visited_at", "method", "performing", "satisfaction", "new_risk",
                 "comment", "by", "reopen_suggested", "reopened_at"]  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
-        return self.get_fields(request, obj) if obj else []
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "case":
-            kwargs["queryset"] = scoped_cases(request, [Case.Status.RESOLVED, Case.Status.CLOSED])
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return  # a follow-up is a record: nothing to change
-        data = form.cleaned_data
-        try:
-            follow_up = closure_services.follow_up_record(
-                case=data["case"], actor=request.user, method=data["method"], satisfaction=data["satisfaction"],
-                performing=data.get("performing", ""), visited_at=data.get("visited_at"),
-                new_risk=data.get("new_risk", ""), comment=data.get("comment", ""), close_case=data.get("close_case"),
-            )  # fmt: skip
-        except CaseError as exc:
-            raise PermissionDenied(str(exc)) from exc
-        obj.pk = follow_up.pk
-        obj._state.adding = False
+        return self.get_fields(request, obj)
 
     def _reopen(self, request, follow_up) -> bool:
         try:

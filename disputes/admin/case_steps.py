@@ -7,7 +7,7 @@ change goes through disputes.services, which checks the transition and the case'
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -23,22 +23,23 @@ from accounts.models import User
 from config.inputs import parse_id
 from disputes import admin_forms, selectors, services
 from disputes.models import Case, CaseEvent, Party
+from disputes.services import closure as closure_services
 from disputes.services import steps
 from disputes.visibility import areas_visible_to
-
-S = Case.Status
 
 
 @dataclass(frozen=True)
 class Step:
+    """A lifecycle step with a small form, run by step_view. `allowed` is the service's own
+    predicate (disputes.services): the button shows exactly when the service would do it."""
+
     name: str
     label: str
     form: type
-    statuses: tuple
+    allowed: Callable[[Case], bool]
     run: Callable
     done: str  # message; %(number)s is the case number
     supervisor_only: bool = False
-    extra_check: Callable = field(default=lambda case: True)
 
 
 STEPS = {
@@ -48,7 +49,7 @@ STEPS = {
             "accept",
             _("Accept and assign"),
             admin_forms.AcceptForm,
-            (S.SUBMITTED,),
+            services.case_can_accept,
             lambda case, actor, d: services.case_accept(
                 case=case, actor=actor, mediator=d["mediator"], note=d["note"]
             ),
@@ -56,9 +57,9 @@ STEPS = {
         ),
         Step(
             "reject",
-            _("Reject"),
+            _("Do not accept"),
             admin_forms.RejectForm,
-            (S.SUBMITTED,),
+            services.case_can_reject,
             lambda case, actor, d: services.case_reject(
                 case=case, actor=actor, reason=d["reason"], advice=d["advice"]
             ),
@@ -68,35 +69,67 @@ STEPS = {
             "acknowledge",
             _("Acknowledge"),
             admin_forms.AcknowledgeForm,
-            (S.ASSIGNED,),
+            services.case_can_acknowledge,
             lambda case, actor, d: services.case_acknowledge(case=case, actor=actor),
             _("Case %(number)s was acknowledged; mediation has started."),
+        ),
+        Step(
+            "resolve",
+            _("Resolve"),
+            admin_forms.ResolveForm,
+            closure_services.case_can_resolve_by_agreement,
+            lambda case, actor, d: closure_services.case_close_with_outcome(
+                case=case, actor=actor, outcome=d["outcome"], summary=d["summary"]
+            ),
+            _("Case %(number)s was resolved; a follow-up visit is due."),
+        ),
+        Step(
+            "close",
+            _("Close the case"),
+            admin_forms.CloseForm,
+            services.case_can_close,
+            lambda case, actor, d: services.case_close(case=case, actor=actor, note=d["note"]),
+            _("Case %(number)s was closed."),
         ),
         Step(
             "escalate",
             _("Escalate"),
             admin_forms.EscalateForm,
-            (S.ASSIGNED, S.IN_MEDIATION),
+            services.case_can_escalate,
             lambda case, actor, d: services.case_escalate(
                 case=case, actor=actor, reason=d["reason"], mediator=d.get("mediator")
             ),
             _("Case %(number)s was escalated to the tier above."),
-            extra_check=lambda case: case.tier < Case.Tier.DISTRICT,
         ),
         Step(
             "extend",
             _("Extend the deadline"),
             admin_forms.ExtendForm,
-            (S.ASSIGNED, S.IN_MEDIATION),
+            services.case_can_extend,
             lambda case, actor, d: services.case_extend(case=case, actor=actor, consent_note=d["consent_note"]),
             _("The deadline of case %(number)s was extended."),
-            extra_check=lambda case: not case.extended,
+        ),
+        Step(
+            "suspend",
+            _("Suspend"),
+            admin_forms.SuspendForm,
+            services.case_can_suspend,
+            lambda case, actor, d: services.case_suspend(case=case, actor=actor, reason=d["reason"]),
+            _("Case %(number)s is suspended: its clocks have stopped."),
+        ),
+        Step(
+            "resume",
+            _("Resume"),
+            admin_forms.ResumeForm,
+            services.case_can_resume,
+            lambda case, actor, d: services.case_resume(case=case, actor=actor, note=d["note"]),
+            _("Case %(number)s was resumed; its deadlines moved on by the time suspended."),
         ),
         Step(
             "terminate",
             _("Terminate mediation"),
             admin_forms.TerminateForm,
-            (S.ASSIGNED, S.IN_MEDIATION),
+            services.case_can_terminate,
             lambda case, actor, d: services.case_terminate(
                 case=case, actor=actor, routes_advised=d["routes_advised"], note=d["note"]
             ),
@@ -106,7 +139,7 @@ STEPS = {
             "reopen",
             _("Reopen"),
             admin_forms.ReopenForm,
-            (S.RESOLVED, S.CLOSED),
+            services.case_can_reopen,
             lambda case, actor, d: services.case_reopen(case=case, actor=actor, reason=d["reason"]),
             _("Case %(number)s was reopened."),
         ),
@@ -114,16 +147,15 @@ STEPS = {
             "set_risk",
             _("Set the risk level"),
             admin_forms.RiskForm,
-            tuple(S),
+            steps.risk_set_allowed,
             lambda case, actor, d: steps.case_set_risk(case=case, actor=actor, risk=d["risk"], reason=d["reason"]),
             _("The risk level of case %(number)s was set."),
-            extra_check=steps.risk_set_allowed,
         ),
         Step(
             "report_police",
             _("Report to the police"),
             admin_forms.PoliceReportForm,
-            tuple(S),
+            steps.police_report_allowed,
             lambda case, actor, d: steps.case_report_to_police(
                 case=case,
                 actor=actor,
@@ -134,33 +166,30 @@ STEPS = {
                 note=d["note"],
             ),
             _("The report of case %(number)s to the police was recorded."),
-            extra_check=steps.police_report_allowed,
         ),
         Step(
             "reconcile",
             _("Close as reconciled"),
             admin_forms.ReconcileForm,
-            tuple(S),
+            services.reconcile_allowed,
             lambda case, actor, d: services.case_resolve(
                 case=case, actor=actor, outcome=Case.Outcome.RECONCILED, summary=d["summary"]
             ),
             _("Case %(number)s was resolved: the parties reconciled."),
-            extra_check=services.reconcile_allowed,
         ),
         Step(
             "refer",
             _("Refer elsewhere"),
             admin_forms.ReferForm,
-            tuple(S),
+            services.refer_allowed,
             lambda case, actor, d: services.case_refer(case=case, actor=actor, target=d["target"], note=d["note"]),
             _("Case %(number)s was referred and closed."),
-            extra_check=services.refer_allowed,
         ),
         Step(
             "reassign",
             _("Reassign"),
             admin_forms.ReassignForm,
-            (S.ASSIGNED, S.IN_MEDIATION),
+            services.case_can_work,
             lambda case, actor, d: services.case_reassign(
                 case=case, actor=actor, mediator=d["mediator"], note=d["note"]
             ),
@@ -177,11 +206,7 @@ class CaseStepViews:
 
     def _steps_for(self, request, case: Case) -> list[Step]:
         supervisor = self.has_supervise_permission(request)
-        return [
-            s
-            for s in STEPS.values()
-            if case.status in s.statuses and s.extra_check(case) and (supervisor or not s.supervisor_only)
-        ]
+        return [s for s in STEPS.values() if s.allowed(case) and (supervisor or not s.supervisor_only)]
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -195,7 +220,8 @@ class CaseStepViews:
     def _case_for_change(self, request, object_id) -> Case:
         # Through get_queryset: a case outside the user's areas is simply not there (404).
         pk = parse_id(object_id)
-        case = self.get_queryset(request).filter(pk=pk).first() if pk is not None else None
+        cases = self.get_queryset(request).select_related("agreement")
+        case = cases.filter(pk=pk).first() if pk is not None else None
         if case is None:
             raise Http404(gettext("No such case in your areas."))
         if not self.has_change_permission(request, case):
@@ -229,16 +255,25 @@ class CaseStepViews:
                 messages.WARNING,
             )
             return redirect(self._change_url(case))
-        staff = selectors.staff_list_for_case(case) if "mediator" in step.form.base_fields else None
-        suggested = selectors.mediator_suggest_for_case(case) if step.name == "accept" else None
-        form = step.form(request.POST or None, case=case, staff=staff, suggested=suggested)
+        staff, chosen, suggested = None, None, None
+        if step.name == "accept":
+            # Mediators of the case's area and tier only, the signed-in one first (and chosen)
+            # when they serve it; otherwise the least-loaded one is chosen and named as suggested.
+            staff = selectors.mediator_list_for_case(case, first=request.user)
+            if staff.filter(pk=request.user.pk).exists():
+                chosen = request.user
+            else:
+                chosen = suggested = selectors.mediator_suggest_for_case(case)
+        elif "mediator" in step.form.base_fields:
+            staff = selectors.staff_list_for_case(case)
+        form = step.form(request.POST or None, case=case, staff=staff, suggested=chosen)
         if request.method == "POST" and form.is_valid():
             self._run_step(request, case, step, form.cleaned_data)
             return redirect(self._change_url(case))
         return self._render(
             request,
             "admin/disputes/case/step_form.html",
-            title=f"{step.label}: {case.number}",
+            title=f"{step.label}：{case.number}",
             case=case,
             form=form,
             step=step,

@@ -26,8 +26,9 @@ from disputes.admin.case_filters import AreaFilter, AssignmentFilter, DeadlineFi
 from disputes.admin.case_steps import CaseStepViews
 from disputes.admin.paging import CappedPaginator
 from disputes.admin.sessions import scan_link_html
+from disputes.admin.workbench import CaseDocumentViews, workbench_buttons
 from disputes.models import Case, CaseEvent, Evidence, MediationSession, Party, PersonalDataView
-from disputes.selectors import case_search
+from disputes.selectors import case_search, meeting_list_for_case
 from disputes.visibility import areas_visible_to, case_scope_q, case_visible_to, serves_case_area
 
 # --- Inlines of the case page ----------------------------------------------------------------
@@ -123,9 +124,10 @@ class TimelineInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseStepViews, SafeInputsAdmin, admin.ModelAdmin):
+class CaseAdmin(CaseDocumentViews, CaseStepViews, SafeInputsAdmin, admin.ModelAdmin):
     list_display = [
         "number",
+        "title",
         "category",
         "applicant",
         "place",
@@ -193,6 +195,10 @@ class CaseAdmin(CaseStepViews, SafeInputsAdmin, admin.ModelAdmin):
                     "resolve_due_at",
                     "follow_up_due_at",
                     "extended",
+                    "due_soon_at",
+                    "legacy_at",
+                    "suspended_at",
+                    "suspended_total",
                 ]
             },
         ),
@@ -340,16 +346,12 @@ class CaseAdmin(CaseStepViews, SafeInputsAdmin, admin.ModelAdmin):
                 PersonalDataView.objects.create(user=request.user, case=obj, where="admin case page")
             context.update(
                 steps=[
-                    {
-                        "name": s.name,
-                        "label": s.label,
-                        "url": reverse("admin:disputes_case_step", args=[obj.pk, s.name]),
-                    }
-                    for s in self._steps_for(request, obj)
+                    {"name": b.name, "label": b.label, "url": b.url(obj), "primary": b.primary}
+                    for b in workbench_buttons(obj, supervisor=self.has_supervise_permission(request))
                 ],
+                meetings=list(meeting_list_for_case(obj)),
                 note_form=admin_forms.NoteForm(),
                 note_url=reverse("admin:disputes_case_note", args=[obj.pk]),
-                session_add_url=reverse("admin:disputes_mediationsession_add") + f"?case={obj.pk}",
                 show_save=False,
                 show_save_and_continue=False,
                 show_save_and_add_another=False,

@@ -6,18 +6,29 @@ through disputes.services.meetings. Agreements and follow-ups are in disputes/ad
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Area
+from accounts.models import Area, Estate
 from config.admin_inputs import SafeInputsAdmin
+from disputes import admin_forms
 from disputes.admin.scoped import CompactInline, ScopedAdmin, scoped_cases, staff_users
-from disputes.models import AgendaItem, Meeting, MeetingSeat, Resolution, SeatTemplate
+from disputes.models import AgendaItem, Case, Meeting, MeetingSeat, Resolution, SeatTemplate
 from disputes.services import meetings as meeting_services
 from disputes.services.cases import CaseError
 from disputes.visibility import areas_visible_to
+
+
+def seat_owner_names(seat: MeetingSeat) -> list[str]:
+    names = [seat.attendee_name, seat.organisation.name if seat.organisation_id else seat.role]
+    return [n for n in names if n]
 
 
 def _resolution_move(resolution: Resolution, *, status: str, note: str, actor) -> None:
@@ -56,6 +67,7 @@ class SeatInlineForm(forms.ModelForm):
 
 class SeatInline(CompactInline):
     model = MeetingSeat
+    max_num = 20
     form = SeatInlineForm
     extra = 0
     fields = ["role", "organisation", "required", "attendee_name", "attendance", "absence_reason"]
@@ -65,12 +77,12 @@ class SeatInline(CompactInline):
 class AgendaItemInline(CompactInline):
     model = AgendaItem
     extra = 1
+    max_num = 20
     fields = ["case", "topic"]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "case":
-            kwargs["queryset"] = scoped_cases(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    # Every case in scope is far too many to list in each row; the case's own meeting gets it on the
+    # agenda from the case page, and another one is picked by number (select2's autocomplete fails
+    # the accessibility check: its combobox has no accessible name).
+    raw_id_fields = ["case"]
 
 
 class ResolutionInlineForm(forms.ModelForm):
@@ -79,7 +91,7 @@ class ResolutionInlineForm(forms.ModelForm):
         fields = ["case", "text", "owner_name", "due_date", "status", "completion_note"]
         widgets = {
             "text": forms.Textarea(attrs={"rows": 2, "cols": 24}),
-            "owner_name": forms.TextInput(attrs={"size": 12}),
+            "owner_name": forms.TextInput(attrs={"size": 12, "list": "linli-seat-names"}),
             "completion_note": forms.Textarea(attrs={"rows": 2, "cols": 16}),
         }
 
@@ -88,15 +100,41 @@ class ResolutionInline(CompactInline):
     model = Resolution
     form = ResolutionInlineForm
     extra = 1
+    max_num = 20
     # The owner's account and the completion time are on the resolution's own page.
     fields = ["case", "text", "owner_name", "due_date", "status", "completion_note"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "case":
-            kwargs["queryset"] = scoped_cases(request)
+            # The cases on this meeting's agenda, not every case in scope (a select of those in
+            # every row made a forged row count render for minutes).
+            object_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = scoped_cases(request).filter(agenda_items__meeting_id=object_id or 0).distinct()
         elif db_field.name == "owner":
             kwargs["queryset"] = staff_users()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MeetingAdminForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["community", "estate", "topic", "scheduled_at", "place", "minutes", "decisions",
+                  "votes_for", "votes_against", "votes_abstain"]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if data.get("community") is not None:
+            try:
+                meeting_services.meeting_check_estate(community=data["community"], estate=data.get("estate"))
+            except CaseError as exc:
+                self.add_error("estate", str(exc))
+        return data
+
+
+class MeetingHeldForm(forms.Form):
+    """When the meeting actually took place: entered, defaulting to the scheduled time."""
+
+    held_on = forms.DateTimeField(label=_("Held at"), required=False, widget=admin_forms.DateTimeInput())
 
 
 @admin.register(Meeting)
@@ -117,6 +155,8 @@ class MeetingAdmin(ScopedAdmin):
     ]
     inlines = [AgendaItemInline, SeatInline, ResolutionInline]
     actions = ["mark_held", "cancel"]
+    form = MeetingAdminForm
+    change_form_template = "admin/disputes/meeting/change_form.html"
 
     def get_queryset(self, request):
         return (
@@ -134,37 +174,53 @@ class MeetingAdmin(ScopedAdmin):
     def open_resolutions(self, obj):
         return obj.open_count
 
+    def _communities(self, request):
+        return areas_visible_to(request.user).filter(kind=Area.Kind.COMMUNITY)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "community":
-            areas = areas_visible_to(request.user).filter(kind=Area.Kind.COMMUNITY)
-            kwargs["queryset"] = areas
+            kwargs["queryset"] = self._communities(request)
+        elif db_field.name == "estate":
+            kwargs["queryset"] = Estate.objects.filter(community__in=self._communities(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def get_inline_instances(self, request, obj=None):
-        # The default seats are copied in when the meeting is created: the seat rows appear then.
-        return [
-            i for i in super().get_inline_instances(request, obj) if obj is not None or not isinstance(i, SeatInline)
-        ]
+    def add_view(self, request, form_url="", extra_context=None):
+        """A meeting on a general estate topic (a case's meeting is scheduled from its page):
+        meeting_create gives it the default seats, then its page records the rest."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        communities = self._communities(request)
+        form = admin_forms.MeetingScheduleForm(
+            request.POST or None,
+            communities=communities,
+            estates=Estate.objects.filter(community__in=communities).select_related("community"),
+        )
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            try:
+                meeting = meeting_services.meeting_create(
+                    community=d["community"], estate=d["estate"], topic=d["topic"],
+                    scheduled_at=d["scheduled_at"], place=d["place"], actor=request.user,
+                )  # fmt: skip
+            except CaseError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    gettext("The meeting “%(topic)s” was scheduled.") % {"topic": meeting.topic},
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:disputes_meeting_change", args=[meeting.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Schedule a four-party meeting"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/disputes/meeting/schedule.html", context)
 
     def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        data = {
-            f: form.cleaned_data.get(f)
-            for f in ("minutes", "decisions", "votes_for", "votes_against", "votes_abstain")
-        }
-        meeting = meeting_services.meeting_create(
-            community=obj.community,
-            estate=obj.estate,
-            topic=obj.topic,
-            scheduled_at=obj.scheduled_at,
-            place=obj.place,
-            actor=request.user,
-            **{k: v for k, v in data.items() if v not in (None, "")},
-        )
-        obj.pk, obj.created_by, obj.created_at = meeting.pk, meeting.created_by, meeting.created_at
-        obj._state.adding = False
+        super().save_model(request, obj, form, change)  # a change: meetings are created by add_view
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Resolution:
@@ -227,20 +283,37 @@ class MeetingAdmin(ScopedAdmin):
 
     def response_change(self, request, obj):
         if "_mark_held" in request.POST:
-            self._hold(request, obj)
+            held = MeetingHeldForm(request.POST)
+            held_at = held.cleaned_data.get("held_on") if held.is_valid() else None
+            if not self._hold(request, obj, held_at=held_at):
+                return HttpResponseRedirect(request.path)
+        elif "_continue" in request.POST:
+            return super().response_change(request, obj)
+        # Back to the case the meeting is about: the workbench is the case page.
+        case_id = obj.agenda_items.filter(case__isnull=False).values_list("case_id", flat=True).first()
+        if case_id is not None:
+            if "_mark_held" not in request.POST:
+                self.message_user(request, gettext("The meeting was saved."), messages.SUCCESS)
+            return redirect(reverse("admin:disputes_case_change", args=[case_id]))
+        if "_mark_held" in request.POST:
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
-    def response_add(self, request, obj, post_url_continue=None):
-        # Straight on to the seats the meeting was given.
-        if "_addanother" not in request.POST and "_popup" not in request.POST:
-            request.POST = request.POST.copy()
-            request.POST["_continue"] = "1"
-        return super().response_add(request, obj, post_url_continue)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["held_form"] = MeetingHeldForm(initial={"held_on": min(obj.scheduled_at, timezone.now())})
+            # The resolutions' owners are offered from the meeting's seats (a datalist: typing stays possible).
+            context["seat_names"] = sorted(
+                {n for seat in obj.seats.select_related("organisation") for n in seat_owner_names(seat)}
+            )
+            context["agenda_cases"] = list(
+                Case.objects.filter(agenda_items__meeting=obj).only("pk", "number").order_by("pk")
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _hold(self, request, meeting, *, in_bulk: bool = False) -> bool:
+    def _hold(self, request, meeting, *, in_bulk: bool = False, held_at=None) -> bool:
         try:
-            meeting_services.meeting_record_held(meeting=meeting, actor=request.user)
+            meeting_services.meeting_record_held(meeting=meeting, actor=request.user, held_at=held_at)
         except CaseError as exc:
             # In a bulk action the message names the meeting, and the action counts the successes.
             self.message_user(request, f"{meeting}: {exc}" if in_bulk else str(exc), messages.ERROR)

@@ -3,12 +3,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.admin_inputs import SafeInputsAdmin
-from disputes.models import DeadlinePolicy, Reminder
+from disputes.models import ClockRestamp, DeadlinePolicy, Reminder
+from disputes.services import clocks as clock_services
 from disputes.services import reminders as reminder_services
 from disputes.visibility import case_scope_q
 
@@ -60,6 +62,58 @@ class DeadlinePolicyAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_filter = ["tier", "category"]
     search_fields = ["category__name"]
     list_select_related = ["category"]
+
+    # Saving or deleting a policy re-stamps the open cases it governs (disputes/services/clocks.py).
+
+    def save_model(self, request, obj, form, change):
+        old = (form.initial.get("category"), form.initial.get("tier")) if change else None
+        job = clock_services.deadline_policy_save(policy=obj, old=old)
+        self._restamp_message(request, job)
+
+    def delete_model(self, request, obj):
+        job = clock_services.deadline_policy_delete(policy=obj)
+        self._restamp_message(request, job)
+
+    def delete_queryset(self, request, queryset):
+        for policy in queryset:
+            self.delete_model(request, policy)
+
+    def _restamp_message(self, request, job: ClockRestamp) -> None:
+        url = reverse("admin:disputes_clockrestamp_change", args=[job.pk])
+        self.message_user(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                _("The deadlines of the open cases this policy governs are being re-stamped."),
+                url,
+                _("Progress"),
+            ),
+        )
+
+
+@admin.register(ClockRestamp)
+class ClockRestampAdmin(SafeInputsAdmin, admin.ModelAdmin):
+    """The re-stampings after policy changes, with their progress (read-only)."""
+
+    list_display = ["created_at", "__str__", "state", "progress", "cases_changed", "finished_at"]
+    list_filter = ["state"]
+    readonly_fields = [
+        "category", "tier", "state", "created_at", "claimed_at", "finished_at", "cases_total", "cases_done",
+        "cases_changed", "error",
+    ]  # fmt: skip
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: ClockRestamp) -> str:
+        return f"{obj.percent}% ({obj.cases_done}/{obj.cases_total if obj.cases_total is not None else '?'})"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Reminder)

@@ -49,7 +49,18 @@ def name_unlabelled_inputs(field: forms.Field | None, *, in_table: bool) -> None
 
 
 class CompactInline(admin.TabularInline):
-    """No add/change/view icons next to the selects: they make every row twice as tall."""
+    """No add/change/view icons next to the selects: they make every row twice as tall.
+
+    The row count is capped: Django builds as many forms as a POST's TOTAL_FORMS says, up to
+    absolute_max (max_num + 1000 by default), so a forged 100000 kept a worker busy for minutes.
+    """
+
+    max_num = 20
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs.setdefault("absolute_max", self.max_num)
+        kwargs.setdefault("validate_max", True)
+        return super().get_formset(request, obj, **kwargs)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -4,19 +4,16 @@ A record is written once, through disputes.services.sessions, and is read-only a
 signed scan is downloaded through `scan_view`, which checks the user's areas.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from disputes import admin_forms, services
-from disputes.admin.scoped import ScopedAdmin, scoped_cases
-from disputes.models import Case, MediationSession
-from disputes.services.sessions import mediation_session_record
+from disputes import admin_forms
+from disputes.admin.scoped import ScopedAdmin
+from disputes.models import MediationSession
 
 
 def scan_link_html(session: MediationSession) -> str:
@@ -50,32 +47,8 @@ class MediationSessionAdmin(ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        initial.setdefault("held_at", timezone.localtime().replace(second=0, microsecond=0))
-        return initial
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "case":
-            kwargs["queryset"] = scoped_cases(request, (*Case.OPEN_STATUSES, Case.Status.RESOLVED))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        fields = ["held_at", "place", "attendees", "content", "agreed", "scan"]
-        record = {name: data.get(name) for name in fields}
-        try:
-            saved = mediation_session_record(case=data["case"], actor=request.user, **record)
-        except services.StaleCase:
-            # The case changed between loading and writing: a record is not a decision taken on
-            # a stale page, so write it once more against the fresh row.
-            data["case"].refresh_from_db()
-            saved = mediation_session_record(case=data["case"], actor=request.user, **record)
-        obj.pk = saved.pk
-
-    def response_add(self, request, obj, post_url_continue=None):
-        self.message_user(request, gettext("The session record was saved."), messages.SUCCESS)
-        return redirect(reverse("admin:disputes_case_change", args=[obj.case_id]))
+    def has_add_permission(self, request):
+        return False  # recorded from its case: the workbench's "Record a session"
 
     @admin.display(description=_("signed record"))
     def scan_link(self, obj: MediationSession) -> str:

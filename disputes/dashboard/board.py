@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from disputes.dashboard.figures import (
-    DEFINITIONS,
+    DAYS_IN_DEFINITIONS,
     FLOW_LABELS,
     STOCK_LABELS,
     STOCK_NAMES,
@@ -17,11 +17,13 @@ from disputes.dashboard.figures import (
     Flows,
     Stock,
     Trends,
+    definitions,
     flows_for,
     stock_for,
     trends_for,
 )
 from disputes.dashboard.scope import STOCK_PARAMS, Period, Scope, case_list_url, flow_params, month_after, scope_for
+from disputes.deadlines import CLOCK_FIGURES, PolicyBook
 from disputes.models import Category
 
 
@@ -32,13 +34,15 @@ class Dashboard:
     flows: Flows
     stock: Stock
     trends: Trends
+    definitions: dict[str, str]
+    days: dict[str, str]  # the configured days the texts quote (disputes.deadlines.PolicyBook.days_text)
     generated_at: datetime = field(default_factory=timezone.now)
 
     @property
     def rates(self) -> list[dict]:
         f = self.flows
         out = [
-            {"key": "resolution_rate", "label": _("Resolution rate"), "rate": f.rate("accepted_resolved", "accepted")},
+            {"key": "resolution_rate", "label": _("Resolution rate"), "rate": f.rate("resolved", "concluded")},
             {"key": "on_time_rate", "label": _("On-time rate"), "rate": f.rate("resolved_on_time", "resolved")},
             {
                 "key": "timely_acceptance_rate",
@@ -53,7 +57,7 @@ class Dashboard:
             {"key": "satisfaction_rate", "label": _("Satisfaction rate"), "rate": f.rate("satisfied", "rated")},
         ]
         for item in out:
-            item["definition"] = DEFINITIONS[item["key"]]
+            item["definition"] = self.definitions[item["key"]]
         return out
 
     def flow_cards(self) -> list[dict]:
@@ -62,8 +66,9 @@ class Dashboard:
                 "key": k,
                 "label": FLOW_LABELS[k],
                 "value": self.flows.totals[k],
-                "definition": DEFINITIONS[k],
+                "definition": self.definitions[k],
                 "url": case_list_url(self.scope, **flow_params(k, self.period)),
+                "in_ledger": True,  # the ledger of the figure lists the same cases (exports.LEDGER_FIGURES)
             }
             for k in TREND_MEASURES
         ]
@@ -74,8 +79,9 @@ class Dashboard:
                 "key": k,
                 "label": STOCK_LABELS[k],
                 "value": self.stock.totals[k],
-                "definition": DEFINITIONS[k],
+                "definition": self.definitions[k],
                 "url": case_list_url(self.scope, **STOCK_PARAMS[k]),
+                "in_ledger": k in CLOCK_FIGURES,
             }
             for k in STOCK_NAMES
         ]
@@ -163,10 +169,13 @@ def report_build(*, user: User, area_id=None, period: Period, now: datetime | No
 def _build(*, user: User, area_id, period: Period, now: datetime | None, with_trends: bool) -> Dashboard:
     scope = scope_for(user, area_id)
     categories = list(Category.objects.all())
+    book = PolicyBook()
     return Dashboard(
         scope=scope,
         period=period,
         flows=flows_for(scope, period, categories),
         stock=stock_for(scope, now=now),
         trends=trends_for(scope, today=timezone.localdate(now) if now else None) if with_trends else Trends(),
+        definitions=definitions(book),
+        days={name: book.days_text(name) for name in DAYS_IN_DEFINITIONS},
     )

@@ -15,33 +15,35 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from disputes.dashboard.scope import Period, Scope, month_after
-from disputes.deadlines import DUE_SOON, LEGACY_AFTER
+from disputes.dashboard.scope import Period, Scope, flow_params, month_after
+from disputes.deadlines import CLOCK_FIGURES, PolicyBook, clock_q
 from disputes.models import Case, CaseDayStat, CaseMonthStat, Category
 from disputes.models.stats import COUNTER_FIELDS, SOURCE_FIELDS
 
-# The KPI definitions, shown one click away from each figure (and in the period report).
+# The KPI definitions, shown beside each figure (and in the period report). Each figure has this one
+# definition: its card, its rate, its breakdowns, the report and the ledger count the same cases.
+# %(…_days)s are the configured days of the deadline policies (`definitions`).
 DEFINITIONS = {
     "received": _("Cases submitted in the period (any source, including ones later rejected or withdrawn)."),
     "accepted": _("Cases accepted and assigned to a mediator in the period."),
     "resolved": _(
-        "Cases resolved in the period by a written or oral agreement or by reconciliation. "
-        "A case reopened later no longer counts as resolved."
+        "Resolved (化解): cases resolved in the period by a written or oral agreement or by reconciliation, "
+        "counted on the day of resolution. A case reopened later no longer counts as resolved."
     ),
     "closed": _(
         "Cases closed in the period: after the follow-up visit, or when mediation was terminated or referred."
     ),
     "resolution_rate": _(
-        "Resolution rate: of the cases accepted in the period, the share resolved so far "
-        "(resolved ÷ accepted, same cases)."
+        "Resolution rate: of the cases whose mediation ended in the period, the share resolved "
+        "(resolved ÷ (resolved + terminated or referred without agreement), all in the period)."
     ),
     "on_time_rate": _(
-        "On-time rate: of the cases resolved in the period, the share resolved by their "
-        "resolution deadline (30 days from acceptance, or the extended deadline)."
+        "On-time rate: of the cases resolved in the period, the share resolved by their resolution deadline "
+        "(%(resolve_days)s days from acceptance, or the extended deadline, plus any time suspended)."
     ),
     "timely_acceptance_rate": _(
-        "Timely acceptance rate: of the cases accepted in the period, the share accepted within "
-        "the acceptance deadline (3 days from submission)."
+        "Timely acceptance rate: of the cases accepted in the period, the share accepted within the acceptance "
+        "deadline (%(accept_days)s days from submission)."
     ),
     "performance_rate": _(
         "Agreement performance rate: of the follow-up visits in the period that checked the "
@@ -59,14 +61,30 @@ DEFINITIONS = {
         "Cases past their nearest deadline now (acceptance, acknowledgement, resolution or follow-up visit), "
         "not counting suspended cases."
     ),
-    "due_soon": _("Cases whose nearest deadline falls within the next 3 days."),
+    "due_soon": _(
+        "Cases whose nearest deadline falls within the next %(due_soon_days)s days, not counting suspended cases."
+    ),
     "unassigned": _("Open cases with no mediator assigned."),
-    "legacy": _("Legacy cases: submitted more than 90 days ago and not yet closed, rejected or withdrawn."),
+    "legacy": _(
+        "Legacy cases: still open (not resolved or ended) more than %(legacy_days)s days after submission, "
+        "not counting the time suspended."
+    ),
+    "suspended": _("Cases whose clocks are stopped (awaiting an appraisal, a party in hospital), now."),
     "collective": _("Open collective claims (5 or more households)."),
 }
+DAYS_IN_DEFINITIONS = ("accept_days", "resolve_days", "due_soon_days", "legacy_days")
+
+
+def definitions(book: PolicyBook | None = None) -> dict[str, str]:
+    """The definitions with the configured days filled in ("90", or "90 (婚姻家庭: 60)")."""
+    book = book or PolicyBook()
+    days = {name: book.days_text(name) for name in DAYS_IN_DEFINITIONS}
+    return {key: str(text) % days for key, text in DEFINITIONS.items()}
+
+
 TREND_MEASURES = ("received", "accepted", "resolved", "closed")
-STOCK_NAMES = ("open", "overdue", "due_soon", "unassigned", "legacy", "collective")
-STOCK_STATUSES = (*Case.OPEN_STATUSES, Case.Status.RESOLVED)
+STOCK_NAMES = ("open", "overdue", "due_soon", "unassigned", "legacy", "suspended", "collective")
+STOCK_STATUSES = Case.RUNNING_STATUSES
 
 # The names of the figures on their cards, in the tables' headers and in the charts' legends.
 FLOW_LABELS = {
@@ -81,8 +99,19 @@ STOCK_LABELS = {
     "due_soon": _("Due soon"),
     "unassigned": _("Unassigned"),
     "legacy": _("Legacy"),
+    "suspended": _("Suspended"),
     "collective": _("Collective"),
 }
+
+
+def figure_q(key: str, period: Period, now: datetime) -> Q:
+    """The cases behind a figure, for a list or the ledger: a flow within the period (the same
+    lookups as its link to the case list), or a clock figure now (disputes.deadlines.clock_q)."""
+    if key in TREND_MEASURES:
+        return Q(**flow_params(key, period))
+    if key in CLOCK_FIGURES:
+        return clock_q(key, now)
+    raise ValueError(key)
 
 
 @dataclass
@@ -209,7 +238,6 @@ def stock_for(scope: Scope, *, now: datetime | None = None) -> Stock:
     few; the (area, status) index finds them)."""
     now = now or timezone.now()
     is_open = Q(status__in=Case.OPEN_STATUSES)
-    running = Q(suspended_at__isnull=True)
     rows = (
         # Open cases and resolved ones awaiting their follow-up (their clock still runs), as the
         # admin's deadline filter counts them, so a figure and the list behind it agree.
@@ -217,10 +245,11 @@ def stock_for(scope: Scope, *, now: datetime | None = None) -> Stock:
         .values("area_id", "mediator_id", "mediator__full_name", "mediator__username")
         .annotate(
             open=Count("area_id", filter=is_open),
-            overdue=Count("area_id", filter=running & Q(next_due_at__lt=now)),
-            due_soon=Count("area_id", filter=running & Q(next_due_at__gte=now, next_due_at__lt=now + DUE_SOON)),
+            overdue=Count("area_id", filter=clock_q("overdue", now, among_running=True)),
+            due_soon=Count("area_id", filter=clock_q("due_soon", now, among_running=True)),
             unassigned=Count("area_id", filter=is_open & Q(mediator__isnull=True)),
-            legacy=Count("area_id", filter=Q(submitted_at__lt=now - LEGACY_AFTER)),
+            legacy=Count("area_id", filter=clock_q("legacy", now, among_running=True)),
+            suspended=Count("area_id", filter=clock_q("suspended", now, among_running=True)),
             collective=Count("area_id", filter=is_open & Q(is_collective=True)),
         )
         .order_by()
@@ -308,15 +337,11 @@ def supervision_list(scope: Scope, kind: str, *, now: datetime | None = None, li
     figures and the admin's deadline filter)."""
     now = now or timezone.now()
     qs = Case.objects.filter(area_id__in=scope.area_ids).select_related("mediator", "area", "category")
-    running = Q(status__in=STOCK_STATUSES, suspended_at__isnull=True)
-    if kind == "overdue":
-        qs = qs.filter(running, next_due_at__lt=now).order_by("next_due_at", "pk")
-    elif kind == "due_soon":
-        qs = qs.filter(running, next_due_at__gte=now, next_due_at__lt=now + DUE_SOON).order_by("next_due_at", "pk")
+    if kind in CLOCK_FIGURES:
+        order = {"legacy": "legacy_at", "suspended": "suspended_at"}.get(kind, "next_due_at")
+        qs = qs.filter(clock_q(kind, now)).order_by(order, "pk")
     elif kind == "unassigned":
         qs = qs.filter(status__in=Case.OPEN_STATUSES, mediator__isnull=True).order_by("submitted_at", "pk")
-    elif kind == "legacy":
-        qs = qs.filter(status__in=STOCK_STATUSES, submitted_at__lt=now - LEGACY_AFTER).order_by("submitted_at", "pk")
     else:
         qs = qs.filter(status__in=Case.OPEN_STATUSES, is_collective=True).order_by("next_due_at", "pk")
     cases = list(qs[:limit])

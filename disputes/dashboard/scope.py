@@ -172,5 +172,6 @@ STOCK_PARAMS = {
     "due_soon": {"deadline": "due_soon"},
     "unassigned": {"assigned": "unassigned"},
     "legacy": {"deadline": "legacy"},
+    "suspended": {"deadline": "suspended"},
     "collective": {"status__in": ",".join(Case.OPEN_STATUSES), "is_collective__exact": "1"},
 }

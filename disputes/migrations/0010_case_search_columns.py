@@ -34,14 +34,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='party',
-            index=models.Index(fields=['phone', 'case'], name='party_phone_prefix', opclasses=['varchar_pattern_ops', 'int8_ops']),
+            index=models.Index(fields=['phone'], name='party_phone_prefix', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddIndex(
             model_name='party',
-            index=models.Index(fields=['phone_last4', 'case'], name='party_phone_last4'),
+            index=models.Index(fields=['phone_last4'], name='party_phone_last4'),
         ),
         migrations.AddIndex(
             model_name='party',
-            index=models.Index(fields=['name', 'case'], name='party_name_prefix', opclasses=['varchar_pattern_ops', 'int8_ops']),
+            index=models.Index(fields=['name'], name='party_name_prefix', opclasses=['varchar_pattern_ops']),
         ),
     ]

@@ -4,7 +4,7 @@ from disputes.models.events import CaseEvent, InboxMessage, PersonalDataView
 from disputes.models.exports import LedgerExport
 from disputes.models.meetings import AgendaItem, Meeting, MeetingSeat, Resolution, SeatTemplate
 from disputes.models.parties import Evidence, Party
-from disputes.models.reminders import DeadlinePolicy, Reminder
+from disputes.models.reminders import ClockRestamp, DeadlinePolicy, Reminder, Rule
 from disputes.models.sessions import MediationSession, PoliceReport
 from disputes.models.stats import CaseDayStat, CaseMonthStat
 
@@ -19,6 +19,7 @@ __all__ = [
     "CaseMonthStat",
     "CaseNumberCounter",
     "Category",
+    "ClockRestamp",
     "DeadlinePolicy",
     "Evidence",
     "FollowUp",
@@ -32,5 +33,6 @@ __all__ = [
     "PoliceReport",
     "Reminder",
     "Resolution",
+    "Rule",
     "SeatTemplate",
 ]

@@ -78,6 +78,10 @@ class Case(models.Model):
 
     OPEN_STATUSES = (Status.SUBMITTED, Status.ASSIGNED, Status.IN_MEDIATION)
     TERMINAL_STATUSES = (Status.REJECTED, Status.WITHDRAWN, Status.CLOSED)
+    # A clock runs: open cases and resolved ones awaiting their follow-up visit.
+    RUNNING_STATUSES = (*OPEN_STATUSES, Status.RESOLVED)
+    # A suspension (awaiting an appraisal, a party in hospital) stops the clocks of a case in mediation.
+    SUSPENDABLE_STATUSES = (Status.IN_MEDIATION,)
     COLLECTIVE_HOUSEHOLDS = 5
 
     number = models.CharField(_("case number"), max_length=20, unique=True, editable=False)
@@ -137,7 +141,17 @@ class Case(models.Model):
     # badge on it, and the reminder scan and the overdue filters use its index.
     next_due_at = models.DateTimeField(_("next deadline"), null=True, editable=False)
     extended = models.BooleanField(_("deadline extended"), default=False, editable=False)
+    # The instants the deadline policy in force gives the case (disputes.deadlines.stamps), stamped
+    # with every status change and re-stamped when a policy changes: the reminder scan, the admin's
+    # badges and filters, the model properties, the dashboard, the ledger and the texts all read
+    # these columns, never a constant or a policy of their own.
+    due_soon_at = models.DateTimeField(_("due soon from"), null=True, editable=False)
+    legacy_at = models.DateTimeField(_("legacy case from"), null=True, editable=False)
+    # When the resolution clock started (acceptance or reopening), moved on by each suspension.
+    resolve_started_at = models.DateTimeField(_("resolution clock started"), null=True, editable=False)
+    # A suspension stops the clocks (DESIGN §4); resuming adds the suspended time to them.
     suspended_at = models.DateTimeField(_("suspended since"), null=True, blank=True, editable=False)
+    suspended_total = models.DurationField(_("time suspended"), default=timedelta(0), editable=False)
 
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now, editable=False)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, editable=False)
@@ -162,8 +176,13 @@ class Case(models.Model):
             models.Index(fields=["area", "status"], name="case_area_status"),
             # "My cases" of a mediator; least-loaded mediator suggestion.
             models.Index(fields=["mediator", "status"], name="case_mediator_status"),
+            # The to-do queue (selectors.todo_for_user): a mediator's running cases by next deadline.
+            models.Index(fields=["mediator", "status", "next_due_at"], name="case_mediator_status_due"),
             # Due-soon/overdue filters and the reminder scan (reminders_scan) read open cases by deadline.
             models.Index(fields=["status", "next_due_at"], name="case_status_next_due"),
+            # reminders_scan: the moment a case became due soon or legacy (the stamped columns).
+            models.Index(fields=["status", "due_soon_at"], name="case_status_due_soon"),
+            models.Index(fields=["status", "legacy_at"], name="case_status_legacy"),
             # reminders_scan: unassigned / unacknowledged cases by the time they entered their status.
             models.Index(fields=["status", "status_changed_at"], name="case_status_changed"),
             # reminders_scan: open cases with no activity for a week.
@@ -179,7 +198,16 @@ class Case(models.Model):
             # cases with a running clock are a few percent of all; PostgreSQL reads this partial
             # index alone (index-only scan) instead of visiting tens of thousands of table pages.
             models.Index(
-                fields=["area", "mediator", "status", "next_due_at", "submitted_at", "is_collective", "suspended_at"],
+                fields=[
+                    "area",
+                    "mediator",
+                    "status",
+                    "next_due_at",
+                    "due_soon_at",
+                    "legacy_at",
+                    "is_collective",
+                    "suspended_at",
+                ],
                 condition=models.Q(status__in=["submitted", "assigned", "in_mediation", "resolved"]),
                 name="case_running_clock",
             ),
@@ -196,29 +224,47 @@ class Case(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    # The clock figures read the stamped columns, as their filters do (disputes.deadlines.clock_q).
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None and self.status in self.RUNNING_STATUSES
+
     @property
     def is_overdue(self) -> bool:
-        return self.next_due_at is not None and self.next_due_at < timezone.now()
+        return (
+            not self.is_suspended
+            and self.status in self.RUNNING_STATUSES
+            and self.next_due_at is not None
+            and self.next_due_at < timezone.now()
+        )
 
     @property
     def is_due_soon(self) -> bool:
-        from disputes.deadlines import DUE_SOON
-
         now = timezone.now()
-        return self.next_due_at is not None and now <= self.next_due_at < now + DUE_SOON
+        return (
+            not self.is_suspended
+            and self.status in self.RUNNING_STATUSES
+            and self.due_soon_at is not None
+            and self.due_soon_at <= now <= self.next_due_at
+        )
 
     @property
     def is_legacy(self) -> bool:
-        from disputes.deadlines import LEGACY_AFTER
-
-        return self.status not in self.TERMINAL_STATUSES and self.submitted_at < timezone.now() - LEGACY_AFTER
+        return (
+            not self.is_suspended
+            and self.status in self.OPEN_STATUSES
+            and self.legacy_at is not None
+            and self.legacy_at <= timezone.now()
+        )
 
     @property
     def deadline_colour(self) -> str:
-        """The ledger colour: green closed, grey suspended, red overdue, yellow due soon."""
-        if self.status in self.TERMINAL_STATUSES or self.status == self.Status.RESOLVED:
+        """The ledger colour: green closed, grey suspended, red overdue, yellow due soon. A resolved
+        case still has its follow-up visit due (next_due_at), so it is coloured by that."""
+        if self.status in self.TERMINAL_STATUSES:
             return "green"
-        if self.suspended_at:
+        if self.is_suspended:
             return "grey"
         if self.is_overdue:
             return "red"

@@ -137,7 +137,7 @@ class Agreement(models.Model):
         verbose_name = _("mediation agreement")
         verbose_name_plural = _("mediation agreements")
         ordering = ["-created_at"]
-        # The judicial-confirmation reminder of the scan (services/reminders.py) reads by window end.
+        # The judicial-confirmation reminder (services.reminders.rules.find_confirmation_windows) reads by window end.
         indexes = [
             models.Index(fields=["confirmation_wanted", "confirmation_window_ends_at"], name="agreement_window")
         ]

@@ -15,6 +15,8 @@ class CaseEvent(models.Model):
         ASSIGNED = "assigned", _("Mediator assigned")
         ESCALATED = "escalated", _("Escalated")
         EXTENDED = "extended", _("Deadline extended")
+        SUSPENDED = "suspended", _("Suspended")
+        RESUMED = "resumed", _("Resumed")
         NOTE = "note", _("Note")
         INFO_ADDED = "info_added", _("Information added")
         EVIDENCE_ADDED = "evidence_added", _("Evidence added")

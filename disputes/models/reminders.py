@@ -36,6 +36,67 @@ class DeadlinePolicy(models.Model):
         return f"{self.category or _('all categories')} / {self.get_tier_display() or _('all tiers')}"
 
 
+class ClockRestamp(models.Model):
+    """A re-stamping of the open cases a deadline policy governs, after the policy was added, changed
+    or deleted (disputes.services.clocks): a worker claims the row once (pending → running) and
+    notes its progress after every batch. Blank category or tier: any."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE)
+    tier = models.PositiveSmallIntegerField(_("handling tier"), choices=Case.Tier, null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    cases_total = models.PositiveIntegerField(_("cases in total"), null=True, blank=True)
+    cases_done = models.PositiveIntegerField(_("cases done"), default=0)
+    cases_changed = models.PositiveIntegerField(_("cases re-stamped"), default=0)
+    # The keyset position: a run taken over after a lost worker goes on from here.
+    last_case_id = models.BigIntegerField(default=0, editable=False)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("re-stamping of deadlines")
+        verbose_name_plural = _("re-stampings of deadlines")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"], name="clockrestamp_state_created")]
+
+    def __str__(self) -> str:
+        return f"{self.category or _('all categories')} / {self.get_tier_display() or _('all tiers')}: {self.state}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return min(100, self.cases_done * 100 // self.cases_total) if self.cases_total else 0
+
+
+class Rule(models.TextChoices):
+    """Why a reminder is sent. Each rule has one entry in disputes.services.reminders.rules.RULES:
+    how it is found, whether it is still due at send time, who receives it and its template."""
+
+    EVENT = "event", _("Case event")
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+    UNASSIGNED = "unassigned", _("Not yet accepted")
+    UNACKNOWLEDGED = "unacknowledged", _("Not yet acknowledged")
+    STALE = "stale", _("No activity")
+    LEGACY = "legacy", _("Legacy case")
+    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up visit due")
+    FOLLOW_UP_OVERDUE = "follow_up_overdue", _("Follow-up visit overdue")
+    SUPERVISION = "supervision", _("Supervision")
+    RESOLUTION_DUE = "resolution_due", _("Meeting resolution due")
+    RESOLUTION_OVERDUE = "resolution_overdue", _("Meeting resolution overdue")
+    CONFIRMATION_WINDOW = "confirmation_window", _("Judicial confirmation window")
+    DIGEST = "digest", _("Weekly digest")
+    HIGH_RISK = "high_risk", _("High risk")
+
+
 class Reminder(models.Model):
     """One message to one recipient on one channel: the database row is the record.
 
@@ -59,7 +120,7 @@ class Reminder(models.Model):
 
     case = models.ForeignKey(Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.CASCADE)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE)
-    rule = models.CharField(_("rule"), max_length=40)
+    rule = models.CharField(_("rule"), max_length=40, choices=Rule)
     period = models.CharField(
         _("period"), max_length=40, help_text=_("What makes this reminder distinct, e.g. a date.")
     )

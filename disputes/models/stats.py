@@ -32,10 +32,12 @@ class CaseStatCounters(models.Model):
     received_grid_screening = models.IntegerField(default=0)
     received_meeting = models.IntegerField(default=0)
     received_collective = models.IntegerField(default=0)
-    # On the day of acceptance: accepted, of which by the accept deadline, of which resolved since.
+    # On the day of acceptance: accepted, of which by the accept deadline.
     accepted = models.IntegerField(default=0)
     accepted_on_time = models.IntegerField(default=0)
-    accepted_resolved = models.IntegerField(default=0)
+    # On the day mediation ended: resolved (化解), or closed without agreement (terminated or
+    # referred); the resolution rate is resolved ÷ concluded (disputes.dashboard.figures).
+    concluded = models.IntegerField(default=0)
     # On the day of resolution: resolved, of which by the resolve deadline, and hours taken in all.
     resolved = models.IntegerField(default=0)
     resolved_on_time = models.IntegerField(default=0)

@@ -2,19 +2,21 @@
 `Case.status`, and every change of a case goes through `_case_write`, which refuses when another
 request changed the case first and records an append-only event."""
 
+import copy
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import deadlines, notifications, stats, uploads
+from disputes import deadlines, stats, uploads
 from disputes.models import CASE_TRANSITIONS, Case, CaseEvent, CaseNumberCounter, Evidence, Party
+from disputes.services.reminders import event_notify
 
 
 class CaseError(Exception):
@@ -64,16 +66,36 @@ def case_transition(
     changes: dict | None = None,
     data: dict | None = None,
 ) -> CaseEvent:
-    """Move a case to status `to`: check the move is allowed, start the clocks of the new
-    status, write the change only if nobody changed the case since it was loaded, record the
-    event and notify the people concerned (after commit)."""
+    """Move a case to status `to`: check the move is allowed, stamp the clocks the policy in
+    force gives the new status, write the change only if nobody changed the case since it was
+    loaded, record the event and notify the people concerned (after commit)."""
     if to not in CASE_TRANSITIONS.get(case.status, ()):
         raise InvalidTransition(case.status, to)
     now = timezone.now()
-    policy = deadlines.policy_for(category_id=case.category_id, tier=(changes or {}).get("tier", case.tier))
-    fields = {"status": to, "status_changed_at": now, **(changes or {})}
-    fields.update(deadlines.clocks_for(case=case, to=to, now=now, policy=policy))
+    S = Case.Status
+    fields = {"status": to, "status_changed_at": now}
+    if to == S.ASSIGNED and case.resolve_started_at is None:
+        fields["resolve_started_at"] = now  # accepted: the resolution clock starts
+    elif to == S.IN_MEDIATION and case.status in (S.RESOLVED, S.CLOSED):
+        # Reopened: a fresh resolution clock (and its one extension).
+        fields.update(resolve_started_at=now, extended=False, follow_up_due_at=None)
+    if case.suspended_at is not None:
+        fields.update(_resume_fields(case, now))  # a status change ends a suspension
+    fields.update(changes or {})
+    fields.update(_stamps(case, fields))
     return _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
+
+
+def _stamps(case: Case, fields: dict) -> dict:
+    """The clocks (disputes.deadlines.stamps) of the case as `fields` will leave it."""
+    after = copy.copy(case)
+    for name, value in fields.items():
+        if isinstance(value, models.Model) or (value is None and name in ("mediator", "category", "area")):
+            setattr(after, f"{name}_id", getattr(value, "pk", None))
+        else:
+            setattr(after, name, value)
+    policy = deadlines.policy_for(category_id=after.category_id, tier=after.tier)
+    return deadlines.stamps(after, policy)
 
 
 @transaction.atomic
@@ -105,7 +127,7 @@ def _case_write(
         is_public=is_public,
         data=data or {},
     )
-    notifications.event_notify(event=event)
+    event_notify(event=event)
     return event
 
 
@@ -183,7 +205,7 @@ def case_submit(
         status_changed_at=now,
         last_activity_at=now,
     )
-    for name, value in deadlines.clocks_for(case=case, to=Case.Status.SUBMITTED, now=now, policy=policy).items():
+    for name, value in deadlines.stamps(case, policy).items():
         setattr(case, name, value)
     case.number = _next_case_number(now)
     try:
@@ -215,7 +237,7 @@ def case_submit(
     event = CaseEvent.objects.create(
         case=case, kind=CaseEvent.Kind.SUBMITTED, actor=filed_by, created_at=now, new_status=case.status
     )
-    notifications.event_notify(event=event)
+    event_notify(event=event)
     return case, True
 
 
@@ -247,10 +269,69 @@ def case_add_information(*, case: Case, actor: User, text: str, files: list | No
 
 
 # ---------------------------------------------------------------------------------------------
+# What can be done to a case now. The lifecycle steps below refuse what these refuse, and the
+# workbench (disputes/admin/workbench.py) shows a step's button exactly when its predicate holds:
+# each is the move of CASE_TRANSITIONS the step makes, narrowed to the statuses it starts from.
+
+S = Case.Status
+
+
+def case_can_accept(case: Case) -> bool:
+    return case.status == S.SUBMITTED and case.can_move_to(S.ASSIGNED)
+
+
+def case_can_reject(case: Case) -> bool:
+    return case.status == S.SUBMITTED and case.can_move_to(S.REJECTED)
+
+
+def case_can_acknowledge(case: Case) -> bool:
+    return case.status == S.ASSIGNED and case.can_move_to(S.IN_MEDIATION)
+
+
+def case_can_work(case: Case) -> bool:
+    """Sessions, meetings and the like: while the case is accepted and not yet resolved."""
+    return case.status in (S.ASSIGNED, S.IN_MEDIATION)
+
+
+def case_can_note(case: Case) -> bool:
+    return case.status not in (S.REJECTED, S.WITHDRAWN)
+
+
+def case_can_escalate(case: Case) -> bool:
+    return case_can_work(case) and case.can_move_to(S.ASSIGNED) and case.tier < Case.Tier.DISTRICT
+
+
+def case_can_extend(case: Case) -> bool:
+    return case_can_work(case) and not case.extended
+
+
+def case_can_resolve(case: Case) -> bool:
+    return case.can_move_to(S.RESOLVED)
+
+
+def case_can_terminate(case: Case) -> bool:
+    return case_can_work(case) and case.can_move_to(S.CLOSED)
+
+
+def case_can_close(case: Case) -> bool:
+    return case.status == S.RESOLVED and case.can_move_to(S.CLOSED)
+
+
+def case_can_reopen(case: Case) -> bool:
+    return case.status in (S.RESOLVED, S.CLOSED) and case.can_move_to(S.IN_MEDIATION)
+
+
+def _require(allowed: bool, case: Case, to: str) -> None:
+    if not allowed:
+        raise InvalidTransition(case.status, to)
+
+
+# ---------------------------------------------------------------------------------------------
 # Lifecycle steps: each checks its own inputs and calls case_transition.
 
 
 def case_accept(*, case: Case, actor: User, mediator: User, note: str = "") -> CaseEvent:
+    _require(case_can_accept(case), case, S.ASSIGNED)
     return case_transition(
         case=case,
         to=Case.Status.ASSIGNED,
@@ -265,6 +346,7 @@ def case_accept(*, case: Case, actor: User, mediator: User, note: str = "") -> C
 def case_reject(*, case: Case, actor: User, reason: str, advice: str) -> CaseEvent:
     if not reason.strip() or not advice.strip():
         raise CaseError(_("Give the reason and advise the applicant of other routes."))
+    _require(case_can_reject(case), case, S.REJECTED)
     return case_transition(
         case=case,
         to=Case.Status.REJECTED,
@@ -282,6 +364,7 @@ def case_reject(*, case: Case, actor: User, reason: str, advice: str) -> CaseEve
 def case_acknowledge(*, case: Case, actor: User) -> CaseEvent:
     if case.mediator_id and case.mediator_id != actor.pk and not actor.is_supervisor:
         raise CaseError(_("Only the assigned mediator can acknowledge this case."))
+    _require(case_can_acknowledge(case), case, S.IN_MEDIATION)
     return case_transition(
         case=case,
         to=Case.Status.IN_MEDIATION,
@@ -310,6 +393,7 @@ def case_escalate(*, case: Case, actor: User, reason: str, mediator: User | None
         raise CaseError(_("Say why the case is escalated."))
     if case.tier >= Case.Tier.DISTRICT:
         raise CaseError(_("The case is already handled at the highest tier."))
+    _require(case_can_escalate(case), case, S.ASSIGNED)
     tier = case.tier + 1
     return case_transition(
         case=case,
@@ -324,20 +408,15 @@ def case_escalate(*, case: Case, actor: User, reason: str, mediator: User | None
 
 def case_extend(*, case: Case, actor: User, consent_note: str) -> CaseEvent:
     """The one extension of the resolution deadline, with both parties' recorded consent."""
-    if case.status not in (Case.Status.ASSIGNED, Case.Status.IN_MEDIATION):
+    if not case_can_work(case):
         raise CaseError(_("Only a case in mediation can have its deadline extended."))
     if case.extended:
         raise CaseError(_("The deadline of this case has already been extended once."))
     if not consent_note.strip():
         raise CaseError(_("Record how both parties consented to the extension."))
-    policy = deadlines.policy_for(category_id=case.category_id, tier=case.tier)
-    resolve_due_at = (case.resolve_due_at or timezone.now()) + deadlines.timedelta(days=policy.extension_days)
-    clocks = {**deadlines._clock_values(case), "resolve_due_at": resolve_due_at}
-    fields = {
-        "resolve_due_at": resolve_due_at,
-        "extended": True,
-        "next_due_at": deadlines.next_due(case.status, clocks),
-    }
+    fields = {"extended": True}
+    fields.update(_stamps(case, fields))
+    resolve_due_at = fields["resolve_due_at"]
     return _case_write(
         case=case,
         fields=fields,
@@ -375,6 +454,7 @@ def case_terminate(*, case: Case, actor: User | None, routes_advised: str, note:
     """Mediation ends without agreement (or a party refuses it); the routes advised are recorded."""
     if not routes_advised.strip():
         raise CaseError(_("Record which other routes (arbitration, administrative, court) the parties were told of."))
+    _require(case_can_terminate(case), case, S.CLOSED)
     now = timezone.now()
     return case_transition(
         case=case,
@@ -400,6 +480,7 @@ def case_refer(*, case: Case, actor: User, target: str, note: str = "") -> CaseE
         raise InvalidTransition(case.status, Case.Status.CLOSED)
     if not target.strip():
         raise CaseError(_("Say where the case is referred to."))
+    _require(case_can_terminate(case), case, S.CLOSED)
     return case_transition(
         case=case,
         to=Case.Status.CLOSED,
@@ -416,8 +497,7 @@ def case_refer(*, case: Case, actor: User, target: str, note: str = "") -> CaseE
 
 def case_close(*, case: Case, actor: User, note: str = "") -> CaseEvent:
     """Close a resolved case after its follow-up."""
-    if case.status != Case.Status.RESOLVED:
-        raise InvalidTransition(case.status, Case.Status.CLOSED)
+    _require(case_can_close(case), case, S.CLOSED)
     return case_transition(
         case=case, to=Case.Status.CLOSED, actor=actor, note=note, changes={"closed_at": timezone.now()}
     )
@@ -433,9 +513,73 @@ def case_withdraw(*, case: Case, actor: User, reason: str = "") -> CaseEvent:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Suspension (DESIGN §4): the clocks stop, and resuming adds the suspended time to them.
+
+
+def case_can_suspend(case: Case) -> bool:
+    """Whether the "suspend" step is open now (the workbench and the admin ask this)."""
+    return case.status in Case.SUSPENDABLE_STATUSES and case.suspended_at is None
+
+
+def case_can_resume(case: Case) -> bool:
+    return case.suspended_at is not None and case.status in Case.RUNNING_STATUSES
+
+
+def case_suspend(*, case: Case, actor: User, reason: str) -> CaseEvent:
+    """Stop the clocks of a case in mediation (awaiting an appraisal, a party in hospital): its
+    deadlines are neither due soon nor overdue nor legacy while suspended (grey badge)."""
+    if not case_can_suspend(case):
+        raise CaseError(_("Only a case in mediation that is not already suspended can be suspended."))
+    if not reason.strip():
+        raise CaseError(_("Say why the case is suspended."))
+    now = timezone.now()
+    return _case_write(
+        case=case,
+        fields={"suspended_at": now},
+        actor=actor,
+        kind=CaseEvent.Kind.SUSPENDED,
+        note=reason,
+        is_public=True,
+        data={"suspended_at": now.isoformat()},
+    )
+
+
+def case_resume(*, case: Case, actor: User, note: str = "") -> CaseEvent:
+    """Restart the clocks: every deadline and the legacy date move on by the time suspended."""
+    if not case_can_resume(case):
+        raise CaseError(_("The case is not suspended."))
+    now = timezone.now()
+    fields = _resume_fields(case, now)
+    fields.update(_stamps(case, fields))
+    days = (now - case.suspended_at).days
+    return _case_write(
+        case=case,
+        fields=fields,
+        actor=actor,
+        kind=CaseEvent.Kind.RESUMED,
+        note=note,
+        is_public=True,
+        data={
+            "suspended_days": days,
+            "next_due_at": fields["next_due_at"].isoformat() if fields["next_due_at"] else "",
+        },
+    )
+
+
+def _resume_fields(case: Case, now: datetime) -> dict:
+    paused = now - case.suspended_at
+    return {
+        "suspended_at": None,
+        "suspended_total": case.suspended_total + paused,
+        "resolve_started_at": case.resolve_started_at + paused if case.resolve_started_at else None,
+    }
+
+
 def case_reopen(*, case: Case, actor: User, reason: str) -> CaseEvent:
     if not reason.strip():
         raise CaseError(_("Say why the case is reopened."))
+    _require(case_can_reopen(case), case, S.IN_MEDIATION)
     return case_transition(
         case=case,
         to=Case.Status.IN_MEDIATION,
@@ -466,3 +610,60 @@ def party_record_consent(*, party: Party, consents: bool, actor: User, note: str
             case=case, actor=actor, routes_advised=routes, note=note or _("A party declined mediation.")
         )
     raise CaseError(_("Mediation of this case has already ended."))
+
+
+PARTY_DETAIL_FIELDS = ("name", "phone", "id_number", "address")
+
+
+@transaction.atomic
+def party_correct(*, party: Party, actor: User, **details) -> Party:
+    """Correct a party's name or details (the applicant may have typed "楼上502住户" for the
+    respondent): an internal event records what was before, and the print uses the new name."""
+    unknown = set(details) - set(PARTY_DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"party_correct: unknown fields {sorted(unknown)}")
+    if "name" in details and not details["name"].strip():
+        raise CaseError(_("A party needs a name."))
+    changed = {k: v for k, v in details.items() if getattr(party, k) != v}
+    if not changed:
+        return party
+    before = {k: getattr(party, k) for k in changed}
+    Party.objects.filter(pk=party.pk).update(**changed)
+    for name, value in changed.items():
+        setattr(party, name, value)
+    case_event_record(
+        case=party.case,
+        actor=actor,
+        kind=CaseEvent.Kind.NOTE,
+        note=_("Party details corrected: %(name)s") % {"name": party.name},
+        is_public=False,
+        data={"party": party.pk, "before": before, "fields": sorted(changed)},
+    )
+    return party
+
+
+@transaction.atomic
+def party_add(*, case: Case, actor: User, data: PartyData) -> Party:
+    """Add a party staff found out about (a third party, a second respondent), with an event."""
+    if not case_can_note(case):
+        raise CaseError(_("Case %(number)s is already finished.") % {"number": case.number})
+    if not data.name.strip():
+        raise CaseError(_("A party needs a name."))
+    party = Party.objects.create(
+        case=case,
+        role=data.role,
+        kind=data.kind,
+        name=data.name,
+        phone=data.phone,
+        id_number=data.id_number,
+        address=data.address,
+    )
+    case_event_record(
+        case=case,
+        actor=actor,
+        kind=CaseEvent.Kind.NOTE,
+        note=_("Party added: %(role)s %(name)s") % {"role": party.get_role_display(), "name": party.name},
+        is_public=True,
+        data={"party": party.pk},
+    )
+    return party

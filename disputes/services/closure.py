@@ -1,7 +1,7 @@
 """Closure (DESIGN §6): the mediation agreement and its signatures, judicial confirmation, the
 closing outcome (through the lifecycle service) and follow-up visits and ratings."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
@@ -13,6 +13,7 @@ from disputes.models import Agreement, AgreementSignature, Case, CaseEvent, Foll
 from disputes.models.closure import confirmation_window_end, start_of_day
 from disputes.services.cases import (
     CaseError,
+    case_can_resolve,
     case_close,
     case_event_record,
     case_refer,
@@ -63,6 +64,41 @@ def _check(agreement: Agreement, *, only: tuple[str, ...] = ()) -> None:
         problems = {k: v for k, v in problems.items() if k in only}
     if problems:
         raise CaseError(" ".join(str(p) for p in problems.values()))
+
+
+# What can be done now (the workbench's buttons ask the same predicates as the services below).
+# They read `case.agreement`: load the case with select_related("agreement") to ask without a query.
+
+
+def case_agreement(case: Case) -> Agreement | None:
+    try:
+        return case.agreement
+    except Agreement.DoesNotExist:
+        return None
+
+
+def agreement_can_draft(case: Case) -> bool:
+    return case.status == Case.Status.IN_MEDIATION and case_agreement(case) is None
+
+
+def agreement_can_sign(case: Case) -> bool:
+    agreement = case_agreement(case)
+    return agreement is not None and agreement.kind == Agreement.Kind.WRITTEN and not agreement.is_effective
+
+
+def agreement_can_print(case: Case) -> bool:
+    agreement = case_agreement(case)
+    return agreement is not None and agreement.kind == Agreement.Kind.WRITTEN
+
+
+def case_can_resolve_by_agreement(case: Case) -> bool:
+    """Resolved by its agreement once that has taken effect (a reconciliation is its own step)."""
+    agreement = case_agreement(case)
+    return case_can_resolve(case) and agreement is not None and agreement.is_effective
+
+
+def follow_up_can_record(case: Case) -> bool:
+    return case.status in (Case.Status.RESOLVED, Case.Status.CLOSED)
 
 
 @transaction.atomic
@@ -150,6 +186,17 @@ def agreement_sign(
     return signature
 
 
+def _check_date(when: datetime, *, not_before: datetime | None, what: str) -> None:
+    """A date entered for something that happened: not in the future, not before the case allows."""
+    if when > timezone.now() + timedelta(minutes=5):
+        raise CaseError(_("%(what)s cannot be dated in the future.") % {"what": what})
+    if not_before is not None and timezone.localdate(when) < timezone.localdate(not_before):
+        raise CaseError(
+            _("%(what)s cannot be dated before %(date)s.")
+            % {"what": what, "date": formats.date_format(timezone.localtime(not_before), "DATE_FORMAT")}
+        )
+
+
 def _agreement_take_effect(*, agreement: Agreement, actor: User, effective_on: date) -> None:
     """A written agreement takes effect on the date of its last signature or seal, an oral one on
     the day it was reached (Art. 29 ¶2, Art. 30); the confirmation window runs from that day."""
@@ -224,12 +271,14 @@ def follow_up_record(
 ) -> FollowUp:
     """A staff follow-up visit of a resolved or closed case: an internal FOLLOW_UP event (the new
     risk is for staff), and the case closes if asked and still resolved."""
-    if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
+    if not follow_up_can_record(case):
         raise CaseError(_("A follow-up visit is made after the case is resolved."))
+    visited_at = visited_at or timezone.now()
+    _check_date(visited_at, not_before=case.resolved_at, what=_("The visit"))
     follow_up = FollowUp.objects.create(
         case=case,
         source=FollowUp.Source.STAFF,
-        visited_at=visited_at or timezone.now(),
+        visited_at=visited_at,
         method=method,
         performing=performing,
         satisfaction=satisfaction,

@@ -16,6 +16,7 @@ import logging
 import tempfile
 from datetime import timedelta
 
+from celery import signature
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 REQUEUE_AFTER = timedelta(minutes=1)
 # A running row older than this lost its worker (the task's hard time limit is shorter).
 STUCK_AFTER = timedelta(hours=2)
-PARAMS = ("period", "from", "to", "area", "status", "category", "format")
+PARAMS = ("period", "from", "to", "area", "status", "category", "figure", "format")
 
 
 def ledger_export_request(user: User, params: dict) -> LedgerExport:
@@ -51,6 +52,7 @@ def ledger_export_request(user: User, params: dict) -> LedgerExport:
             "area": scope.area.pk if scope.area else "",
             "status": str(params.get("status", "")),
             "category": str(params.get("category", "")),
+            "figure": str(params.get("figure", "")),
         },
         format=params.get("format")
         if params.get("format") in LedgerExport.Format.values
@@ -61,11 +63,13 @@ def ledger_export_request(user: User, params: dict) -> LedgerExport:
     return export
 
 
+# Published by name: the tasks module imports this one, not the other way round.
+EXPORT_TASK = signature("disputes.tasks.ledger_export_task")
+
+
 def ledger_export_enqueue(export_id: int) -> bool:
     """Publish the job once, quickly; a broker failure is logged, not raised (call after commit)."""
-    from disputes.tasks import ledger_export_task
-
-    return broker.publish(ledger_export_task, args=[export_id], what=f"ledger export {export_id}")
+    return broker.publish(EXPORT_TASK, args=[export_id], what=f"ledger export {export_id}")
 
 
 def ledger_export_run(export_id: int) -> bool:
@@ -137,14 +141,14 @@ def ledger_exports_dispatch(*, now=None) -> dict[str, int]:
     return {"exports_published": published, "exports_stuck": stuck}
 
 
-def ledger_cases(user: User, *, period, area=None, status: str = "", category: str = ""):
+def ledger_cases(user: User, *, period, area=None, status: str = "", category: str = "", figure: str = ""):
     """The cases of a ledger: the dashboard's filters, within the user's scope (PermissionDenied
     for an area outside it). The CSV view and the XLSX job both read them here."""
     scope = scope_for(user, area)
     return exports.ledger_queryset(
         area_ids=scope.area_ids,
-        start_at=period.start_at,
-        end_before=period.end_before,
+        period=period,
+        figure=figure,
         status=status,
         category=category,
     )
@@ -158,10 +162,13 @@ def ledger_direct_count(cases) -> int | None:
     return None if n > limit else n
 
 
-def ledger_scope_label(user: User, *, period, area=None, status: str = "", category: str = "") -> str:
+def ledger_scope_label(
+    user: User, *, period, area=None, status: str = "", category: str = "", figure: str = ""
+) -> str:
     """Which cases a ledger holds, for the access log: the area, the period and the filters."""
     parts = [scope_for(user, area).name, f"{period.start.isoformat()}..{period.end.isoformat()}"]
-    parts += [f"{name}={value}" for name, value in (("status", status), ("category", category)) if value]
+    filters = (("figure", figure), ("status", status), ("category", category))
+    parts += [f"{name}={value}" for name, value in filters if value]
     return "; ".join(parts)[:300]
 
 
@@ -178,4 +185,5 @@ def _filters(params: dict) -> dict:
         "area": params.get("area") or None,
         "status": params.get("status", ""),
         "category": params.get("category", ""),
+        "figure": params.get("figure", ""),
     }

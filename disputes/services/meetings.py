@@ -2,7 +2,7 @@
 track the resolutions to completion. Holding a meeting and completing a resolution are events on
 the cases they concern, written through the lifecycle service."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import formats, timezone
@@ -30,6 +30,7 @@ def meeting_create(
         raise CaseError(_("A four-party meeting is convened by a community."))
     if not topic.strip() or not place.strip():
         raise CaseError(_("Give the topic and the place of the meeting."))
+    meeting_check_estate(community=community, estate=estate)
     meeting = Meeting.objects.create(
         community=community,
         estate=estate,
@@ -51,6 +52,15 @@ def meeting_create(
     )
     AgendaItem.objects.bulk_create(AgendaItem(meeting=meeting, case=case, order=i) for i, case in enumerate(cases))
     return meeting
+
+
+def meeting_check_estate(*, community: Area, estate: Estate | None) -> None:
+    """An estate of another community would fill the seats with its owners' committee and property
+    manager: refuse it."""
+    if estate is not None and estate.community_id != community.pk:
+        raise CaseError(
+            _("The estate %(estate)s is not in %(community)s.") % {"estate": estate.name, "community": community.name}
+        )
 
 
 def _seat_organisation(template: SeatTemplate, estate: Estate | None):
@@ -109,8 +119,12 @@ def meeting_record_held(*, meeting: Meeting, actor: User, held_at: datetime | No
             _("The meeting cannot be recorded as held: required seats are neither present nor excused: %(seats)s.")
             % {"seats": ", ".join(missing)}
         )
+    # Held when it was scheduled, unless the user enters another time (or it was scheduled later).
+    held_at = held_at or min(meeting.scheduled_at, timezone.now())
+    if held_at > timezone.now() + timedelta(minutes=5):
+        raise CaseError(_("A meeting cannot be recorded as held in the future."))
     meeting.status = Meeting.Status.HELD
-    meeting.held_at = held_at or timezone.now()
+    meeting.held_at = held_at
     meeting.save(update_fields=["status", "held_at"])
     note = _meeting_note(meeting)
     for case in meeting_cases(meeting):

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import notifications, selectors
-from disputes.models import Case, CaseEvent, PoliceReport, Reminder
+from disputes.models import Case, CaseEvent, PoliceReport, Reminder, Rule
 from disputes.services.cases import CaseError, _case_write, case_event_record
+from disputes.services.reminders import RULES, reminder_create
 
 # --- Risk level ---------------------------------------------------------------------------------
 
@@ -58,23 +58,19 @@ def case_set_risk(*, case: Case, actor: User, risk: str, reason: str) -> CaseEve
 
 
 def _notify_high_risk(*, case: Case, event: CaseEvent, reason: str) -> None:
-    # The text is written here (it names no party: an SMS carries the number, never the contents).
-    subject = _("High risk: case %(number)s") % {"number": case.number}
-    body = _("Case %(number)s was assessed as high risk. Reason: %(reason)s") % {
-        "number": case.number,
-        "reason": reason.strip()[:120],
-    }
-    for supervisor in selectors.supervisors_of_subdistrict(case):
+    # Its rule's template (templates/reminders/high_risk.txt) names no party: an SMS carries the
+    # number and the reason, never the contents.
+    spec = RULES[Rule.HIGH_RISK]
+    for supervisor in spec.recipients(case):
         channels = [Reminder.Channel.INBOX] + ([Reminder.Channel.SMS] if supervisor.phone else [])
         for channel in channels:
-            notifications.reminder_create(
+            reminder_create(
                 case=case,
                 recipient=supervisor,
-                rule="high_risk",
+                rule=Rule.HIGH_RISK,
                 period=str(event.pk),
                 channel=channel,
-                subject=subject,
-                body=body,
+                context={"reason": reason.strip()[:120]},
             )
 
 

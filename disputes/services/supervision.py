@@ -5,9 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes import notifications
-from disputes.models import Case, CaseEvent, Reminder
+from disputes.models import Case, CaseEvent, Reminder, Rule
 from disputes.services.cases import CaseError, case_event_record
+from disputes.services.reminders import reminder_create
 
 
 @transaction.atomic
@@ -33,10 +33,10 @@ def case_supervision_order(*, case: Case, actor: User, note: str = "") -> CaseEv
     }
     if note:
         body = f"{body}\n{note}"
-    reminder = notifications.reminder_create(
+    reminder = reminder_create(
         case=case,
         recipient=mediator,
-        rule="supervision",
+        rule=Rule.SUPERVISION,
         period=timezone.localdate().isoformat(),
         channel=Reminder.Channel.SMS,
         subject=subject,

@@ -76,7 +76,7 @@ def dashboard(request):
             "periods": dash.PERIODS,
             "charts": dash.charts_for(board),
             "query": _filter_query(request, period, board.scope),
-            "definitions": dash.DEFINITIONS,
+            "definitions": board.definitions,
             **_headers(),
         },
     )
@@ -132,6 +132,7 @@ def ledger_export(request):
         "area": request.GET.get("area"),
         "status": request.GET.get("status", ""),
         "category": request.GET.get("category", ""),
+        "figure": request.GET.get("figure", ""),
     }
     cases = ledger_exports.ledger_cases(request.user, period=period, **filters)
     rows = ledger_exports.ledger_direct_count(cases)
@@ -201,7 +202,7 @@ def period_report(request):
             "period": period,
             "periods": dash.PERIODS,
             "query": _filter_query(request, period, report.scope),
-            "definitions": dash.DEFINITIONS,
+            "definitions": report.definitions,
             **_headers(),
         },
     )

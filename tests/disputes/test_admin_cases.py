@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from accounts.models import User
 from disputes.admin.case_filters import AreaFilter
 from disputes.models import Case, CaseEvent, PersonalDataView
-from tests.factories import make_case, make_estate, make_user
+from tests.factories import backdate, make_case, make_estate, make_user
 
 CHANGELIST = reverse("admin:disputes_case_changelist")
 
@@ -96,7 +96,7 @@ class CaseChangelistTests:
 
     def test_it_filters_legacy_cases(self, client, mia, mia_case, alice, areas):
         old = make_case(applicant=alice, area=areas["G1"])
-        Case.objects.filter(pk=old.pk).update(submitted_at=timezone.now() - timedelta(days=91))
+        backdate(old, submitted_at=timezone.now() - timedelta(days=91))
         client.force_login(mia)
         assert listed_numbers(client.get(CHANGELIST, {"deadline": "legacy"})) == {old.number}
 

@@ -7,7 +7,9 @@ from django.urls import reverse
 from disputes.models import Case, CaseEvent, MediationSession
 from tests.factories import make_case
 
-ADD = reverse("admin:disputes_mediationsession_add")
+
+def add_url(case):
+    return reverse("admin:disputes_case_document", args=[case.pk, "session"])
 
 
 @pytest.fixture(autouse=True)
@@ -22,9 +24,8 @@ def case(alice, bob, areas, mia):
 
 def session_data(case, **extra):
     return {
-        "case": case.pk,
-        "held_at_0": "2026-11-20",
-        "held_at_1": "10:00",
+        "version": case.version,
+        "held_at": "2026-11-20T10:00",
         "place": "Community 1 office",
         "attendees": "Alice Zhang, Bob Wang, Mia Chen",
         "content": "Bob agreed to stop drilling after 20:00.",
@@ -38,7 +39,7 @@ class MediationSessionAdminTests:
     def test_it_records_a_session_with_a_scan_and_an_event(self, client, mia, case):
         client.force_login(mia)
         scan = SimpleUploadedFile("record.pdf", b"%PDF-1.4 signed", content_type="application/pdf")
-        response = client.post(ADD, session_data(case, scan=scan))
+        response = client.post(add_url(case), session_data(case, scan=scan))
         assert response.url == reverse("admin:disputes_case_change", args=[case.pk])
         session = MediationSession.objects.get(case=case)
         assert (session.recorded_by, session.agreed) == (mia, "No drilling after 20:00.")
@@ -46,29 +47,33 @@ class MediationSessionAdminTests:
         event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.SESSION)
         assert (event.actor, event.is_public, event.data) == (mia, False, {"session": session.pk})
 
-    def test_the_add_form_is_prefilled_from_the_case_page(self, client, mia, case):
+    def test_the_form_opens_with_the_parties_of_the_case(self, client, mia, case):
         client.force_login(mia)
-        response = client.get(ADD, {"case": case.pk})
-        assert response.context["adminform"].form["case"].value() == str(case.pk)
+        response = client.get(add_url(case))
+        assert "Alice Zhang" in response.context["form"]["attendees"].value()
+        assert "Bob Wang" in response.context["form"]["attendees"].value()
 
     def test_it_refuses_a_case_of_another_community(self, client, otto, case):
         client.force_login(otto)
-        response = client.post(ADD, session_data(case))
-        assert response.status_code == 200
-        assert "case" in response.context["adminform"].form.errors
+        response = client.post(add_url(case), session_data(case))
+        assert response.status_code == 404
         assert not MediationSession.objects.exists()
+
+    def test_the_admin_has_no_add_page_without_a_case(self, client, mia, case):
+        client.force_login(mia)
+        assert client.get(reverse("admin:disputes_mediationsession_add")).status_code == 403
 
     def test_it_refuses_a_scan_that_is_not_a_document(self, client, mia, case):
         client.force_login(mia)
         scan = SimpleUploadedFile("record.exe", b"MZ", content_type="application/octet-stream")
-        response = client.post(ADD, session_data(case, scan=scan))
-        assert "scan" in response.context["adminform"].form.errors
+        response = client.post(add_url(case), session_data(case, scan=scan))
+        assert "scan" in response.context["form"].errors
         assert not MediationSession.objects.exists()
 
     def test_the_scan_is_served_only_to_staff_of_the_area(self, client, mia, otto, case):
         client.force_login(mia)
         scan = SimpleUploadedFile("record.pdf", b"%PDF-1.4 signed", content_type="application/pdf")
-        client.post(ADD, session_data(case, scan=scan))
+        client.post(add_url(case), session_data(case, scan=scan))
         session = MediationSession.objects.get(case=case)
         url = reverse("admin:disputes_mediationsession_scan", args=[session.pk])
         response = client.get(url)
@@ -79,14 +84,15 @@ class MediationSessionAdminTests:
 
     def test_the_case_page_lists_the_session(self, client, mia, case):
         client.force_login(mia)
-        client.post(ADD, session_data(case))
+        client.post(add_url(case), session_data(case))
         html = client.get(reverse("admin:disputes_case_change", args=[case.pk])).content.decode()
         assert "Bob agreed to stop drilling after 20:00." in html
 
     def test_a_record_cannot_be_edited(self, client, mia, case):
         client.force_login(mia)
-        client.post(ADD, session_data(case))
+        client.post(add_url(case), session_data(case))
         session = MediationSession.objects.get(case=case)
+        case.refresh_from_db()
         client.post(
             reverse("admin:disputes_mediationsession_change", args=[session.pk]), session_data(case, agreed="x")
         )

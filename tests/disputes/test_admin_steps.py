@@ -71,10 +71,20 @@ class MediatorSuggestTests:
 
 @pytest.mark.django_db
 class AcceptStepTests:
-    def test_the_form_suggests_the_least_loaded_mediator(self, client, mia, max_, assigned, submitted):
+    def test_the_form_chooses_the_signed_in_mediator_and_lists_them_first(
+        self, client, mia, max_, assigned, submitted
+    ):
         client.force_login(mia)
         response = client.get(step_url(submitted, "accept"))
         assert response.status_code == 200
+        assert response.context["form"]["mediator"].value() == mia.pk
+        assert list(response.context["form"].fields["mediator"].queryset) == [mia, max_]
+
+    def test_a_supervisor_gets_the_least_loaded_mediator_and_no_supervisors(
+        self, client, mia, max_, sue, assigned, submitted
+    ):
+        client.force_login(sue)
+        response = client.get(step_url(submitted, "accept"))
         assert response.context["form"]["mediator"].value() == max_.pk
         assert set(response.context["form"].fields["mediator"].queryset) == {mia, max_}
 

@@ -151,6 +151,28 @@ class JudicialConfirmationTests:
             svc.agreement_update(agreement=agreement, actor=mia, confirmation_wanted=True)
         assert Agreement.objects.get(pk=agreement.pk).confirmation_wanted is False
 
+    def test_the_reminder_runs_from_the_window_end_the_agreement_holds(self, agreement, mia):
+        from disputes.models import Reminder
+        from disputes.services.reminders import reminders_scan, reminders_send
+
+        svc.agreement_update(agreement=agreement, actor=mia, confirmation_wanted=True)
+        _sign_all(agreement, mia)
+        agreement.refresh_from_db()
+        ends = agreement.confirmation_window_ends_at
+        assert ends is not None
+
+        def found(at) -> bool:
+            reminders_scan(now=at)
+            return Reminder.objects.filter(rule="confirmation_window").exists()
+
+        assert not found(ends - timedelta(days=11))
+        assert found(ends - timedelta(days=10) + timedelta(hours=1))  # ten days before the end
+        ids = list(Reminder.objects.filter(rule="confirmation_window").values_list("pk", flat=True))
+        svc.agreement_update(
+            agreement=agreement, actor=mia, confirmation_applied_at=timezone.localdate(), court="District court"
+        )
+        assert reminders_send(reminder_ids=ids)["cancelled"] == len(ids)  # applied meanwhile: not sent
+
     def test_property_and_ip_ownership_make_it_ineligible_too(self, case, mia):
         for code in (Agreement.Confirms.PROPERTY, Agreement.Confirms.IP):
             agreement = Agreement(case=case, confirms=[code], **agreement_contents())
@@ -304,8 +326,10 @@ class AgreementAdminTests:
 
 class AgreementAdminByLawTests:
     def _add(self, client, case, **overrides):
+        # Drafted from the case page (the workbench's "Draft the agreement").
+        case.refresh_from_db()
         data = {
-            "case": case.pk,
+            "version": case.version,
             "kind": Agreement.Kind.WRITTEN,
             "drafted_on": TODAY().isoformat(),
             "initial-drafted_on": TODAY().isoformat(),
@@ -313,7 +337,7 @@ class AgreementAdminByLawTests:
             **{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in agreement_contents().items()},
             **overrides,
         }
-        return client.post(reverse("admin:disputes_agreement_add"), data)
+        return client.post(reverse("admin:disputes_case_document", args=[case.pk, "agreement"]), data)
 
     def test_a_missing_place_is_a_form_error_naming_it(self, client, case, mia):
         client.force_login(mia)

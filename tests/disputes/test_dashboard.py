@@ -14,7 +14,7 @@ from accounts.models import User
 from disputes import dashboard as dash
 from disputes import services, stats
 from disputes.models import Case, CaseDayStat, CaseMonthStat
-from tests.factories import make_case, make_user
+from tests.factories import backdate, make_case, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +58,9 @@ class DashboardFiguresTests:
         t = board.flows.totals
         assert (t["received"], t["accepted"], t["resolved"], t["closed"]) == (6, 4, 2, 1)
         rates = {r["key"]: r["rate"] for r in board.rates}
-        # A and B of the four accepted are resolved; E was resolved, then reopened: it no longer counts.
-        assert (rates["resolution_rate"].numerator, rates["resolution_rate"].denominator) == (2, 4)
-        assert rates["resolution_rate"].percent == "50.0%"
+        # Mediation ended for A and B, both resolved; E was resolved, then reopened: it no longer counts.
+        assert (rates["resolution_rate"].numerator, rates["resolution_rate"].denominator) == (2, 2)
+        assert rates["resolution_rate"].percent == "100.0%"
         assert rates["on_time_rate"].value == 1.0
         assert rates["timely_acceptance_rate"].value == 1.0
         assert board.flows.average_days == 0.0
@@ -73,6 +73,7 @@ class DashboardFiguresTests:
             "due_soon": 2,  # C must be accepted and F acknowledged within 3 days
             "unassigned": 1,
             "legacy": 0,
+            "suspended": 0,
             "collective": 0,
         }
         by_mediator = {m["name"]: (m["open"], m["overdue"]) for m in board.stock.by_mediator}
@@ -118,9 +119,7 @@ class DashboardFiguresTests:
         assert dash.supervision_list(board.scope, "overdue")[0].days_overdue == 2
 
     def test_legacy_and_collective(self, cast, sam):
-        Case.objects.filter(pk=cast["C"].pk).update(
-            submitted_at=timezone.now() - timedelta(days=91), is_collective=True
-        )
+        backdate(cast["C"], submitted_at=timezone.now() - timedelta(days=91), is_collective=True)
         board = dash.dashboard_build(user=sam, period=_period())
         assert board.stock.totals["legacy"] == 1
         assert board.stock.totals["collective"] == 1
@@ -204,9 +203,19 @@ class DashboardPageTests:
         client.force_login(sam)
         page = client.get(URL, {"period": "custom", "from": _period().start, "to": _period().end})
         html = page.content.decode()
-        for key in ("received", "accepted", "resolved", "closed", "overdue", "due_soon", "unassigned", "legacy"):
+        for key in (
+            "received",
+            "accepted",
+            "resolved",
+            "closed",
+            "overdue",
+            "due_soon",
+            "unassigned",
+            "legacy",
+            "suspended",
+        ):
             assert f'id="kpi-{key}"' in html
-        assert html.count("<details>") == 4 + 6 + 6
+        assert html.count("<details>") == 4 + 7 + 6  # flows, stock figures (suspended included), rates
         # Weekly, monthly, category and source charts, as SVG images (inline SVG would need inline styles).
         assert html.count('src="data:image/svg+xml;base64,') == 4
         assert "cdn" not in html.lower() and "kozea.github.io" not in html

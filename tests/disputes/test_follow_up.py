@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from disputes.models import Case, CaseEvent, FollowUp
@@ -131,16 +132,15 @@ class ReopenTests:
     def test_a_mediator_records_a_visit_in_the_admin(self, case, mia, otto):
         client = Client()
         client.force_login(otto)
-        add = reverse("admin:disputes_followup_add")
+        add = reverse("admin:disputes_case_document", args=[case.pk, "follow_up"])
         data = {
-            "case": case.pk,
-            "visited_at_0": "2026-11-20",
-            "visited_at_1": "10:00:00",
+            "version": case.version,
+            "visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "method": "phone",
             "performing": "yes",
             "satisfaction": "satisfied",
         }
-        assert client.post(add, data).status_code == 200  # out of otto's scope: not a valid choice
+        assert client.post(add, data).status_code == 404  # out of otto's scope
         assert not FollowUp.objects.exists()
         client.force_login(mia)
         assert client.post(add, data).status_code == 302

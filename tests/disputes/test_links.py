@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
-from disputes import notifications, services
+from disputes import services
 from disputes.models import Case, CaseEvent, Reminder
-from disputes.services.reminders import reminders_scan
+from disputes.services.reminders import reminders_scan, sending
 from tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ class EmailLinkTests:
         mail.outbox.clear()
         reminders_scan(now=case.next_due_at + timedelta(hours=1))
         row = Reminder.objects.get(rule="overdue", channel=Reminder.Channel.EMAIL)
-        notifications.reminders_send(reminder_ids=[row.pk])
+        sending.reminders_send(reminder_ids=[row.pk])
         link = f"https://linli.example.gov.cn/cases/{case.number}/open/"
         message = mail.outbox[0]
         assert link in message.body

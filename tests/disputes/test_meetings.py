@@ -243,13 +243,19 @@ class MeetingAdminTests:
             "minutes": "m",
             "decisions": "d",
         }
-        response = self._post(
-            client, reverse("admin:disputes_meeting_add"), base, agenda=[{"case": case.pk, "order": 0}]
+        # Scheduled from the case page: the case is on the agenda, and back to the case.
+        response = client.post(
+            reverse("admin:disputes_case_document", args=[case.pk, "meeting"]),
+            {
+                "version": case.version,
+                "community": areas["C1"].pk,
+                "topic": "Noise",
+                "scheduled_at": now.strftime("%Y-%m-%dT%H:%M"),
+                "place": "Hall",
+            },
         )
         meeting = Meeting.objects.get()
-        assert response.status_code == 302 and response.url == reverse(
-            "admin:disputes_meeting_change", args=[meeting.pk]
-        )
+        assert response.status_code == 302 and response.url == reverse("admin:disputes_case_change", args=[case.pk])
         assert meeting.seats.count() == 4 and meeting.created_by == mia
         assert list(meeting.agenda_items.values_list("case", flat=True)) == [case.pk]
 

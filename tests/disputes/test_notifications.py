@@ -10,10 +10,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone, translation
 
-from disputes import notifications, services
-from disputes.models import Case, InboxMessage, Reminder
-from disputes.services.reminders import reminders_dispatch_due, reminders_retry, reminders_scan
-from tests.factories import make_case
+from disputes import services
+from disputes.models import Case, InboxMessage, Reminder, Rule
+from disputes.services.reminders import reminders_dispatch_due, reminders_retry, reminders_scan, sending
+from tests.factories import backdate, make_case
 from tests.mail_files import RecordingSmsBackend
 
 HOUR = timedelta(hours=1)
@@ -38,7 +38,7 @@ class ReminderSendTests:
         mia.language = "en"
         mia.save(update_fields=["language"])
 
-        counts = notifications.reminders_send(reminder_ids=[overdue_email().pk])
+        counts = sending.reminders_send(reminder_ids=[overdue_email().pk])
 
         assert counts["sent"] == 1
         assert len(mail.outbox) == 1
@@ -50,15 +50,15 @@ class ReminderSendTests:
                 "number": overdue.number,
             }
         assert message.subject == expected
-        assert message.extra_headers["Message-ID"] == notifications.message_id(overdue_email().pk)
+        assert message.extra_headers["Message-ID"] == sending.message_id(overdue_email().pk)
         row = overdue_email()
         assert row.state == Reminder.State.SENT and row.sent_at is not None and row.attempts == 1
 
     def test_a_second_send_of_the_same_row_sends_nothing(self, overdue):
         pk = overdue_email().pk
-        notifications.reminders_send(reminder_ids=[pk])
+        sending.reminders_send(reminder_ids=[pk])
 
-        again = notifications.reminders_send(reminder_ids=[pk])
+        again = sending.reminders_send(reminder_ids=[pk])
 
         assert again["sent"] == 0
         assert len(mail.outbox) == 1
@@ -67,7 +67,7 @@ class ReminderSendTests:
         services.case_resolve(case=overdue, actor=mia, outcome=Case.Outcome.RECONCILED, summary="Agreed.")
         mail.outbox.clear()
 
-        counts = notifications.reminders_send(reminder_ids=[overdue_email().pk])
+        counts = sending.reminders_send(reminder_ids=[overdue_email().pk])
 
         assert counts["cancelled"] == 1
         assert mail.outbox == []
@@ -79,7 +79,7 @@ class ReminderSendTests:
         # Another task holds the email row.
         Reminder.objects.filter(pk=email.pk).update(state=Reminder.State.SENDING, claim_token=uuid.uuid4())
 
-        counts = notifications.reminders_send(reminder_ids=[email.pk, inbox.pk])
+        counts = sending.reminders_send(reminder_ids=[email.pk, inbox.pk])
 
         assert counts["sent"] == 1
         assert mail.outbox == []
@@ -88,10 +88,10 @@ class ReminderSendTests:
 
     def test_an_inbox_reminder_is_written_once(self, overdue, mia):
         inbox = Reminder.objects.get(rule="overdue", channel=Reminder.Channel.INBOX)
-        notifications.reminders_send(reminder_ids=[inbox.pk])
+        sending.reminders_send(reminder_ids=[inbox.pk])
         Reminder.objects.filter(pk=inbox.pk).update(state=Reminder.State.PENDING)
 
-        notifications.reminders_send(reminder_ids=[inbox.pk])
+        sending.reminders_send(reminder_ids=[inbox.pk])
 
         assert InboxMessage.objects.filter(recipient=mia, source_key=f"reminder:{inbox.pk}").count() == 1
 
@@ -99,7 +99,7 @@ class ReminderSendTests:
         settings.EMAIL_BACKEND = "tests.mail_files.FailingBackend"
         pk = overdue_email().pk
 
-        first = notifications.reminders_send(reminder_ids=[pk])
+        first = sending.reminders_send(reminder_ids=[pk])
         row = overdue_email()
         assert first["retry"] == 1
         assert row.state == Reminder.State.PENDING and row.attempts == 1
@@ -107,7 +107,7 @@ class ReminderSendTests:
         assert "mail server down" in row.last_error
         for _ in range(2):
             Reminder.objects.filter(pk=pk).update(available_at=timezone.now())
-            notifications.reminders_send(reminder_ids=[pk])
+            sending.reminders_send(reminder_ids=[pk])
 
         row = overdue_email()
         assert row.state == Reminder.State.FAILED and row.attempts == 3
@@ -128,7 +128,7 @@ class ReminderSendTests:
         reminders_scan(now=overdue.next_due_at + timedelta(days=6, hours=1))
         sms = Reminder.objects.get(rule="supervision", channel=Reminder.Channel.SMS)
 
-        notifications.reminders_send(reminder_ids=[sms.pk])
+        sending.reminders_send(reminder_ids=[sms.pk])
 
         assert [phone for phone, _ in RecordingSmsBackend.sent] == [sue.phone]
         assert overdue.number in RecordingSmsBackend.sent[0][1]
@@ -182,9 +182,7 @@ class ReminderDispatchTests:
         Reminder.objects.filter(pk=row.pk).update(state=Reminder.State.SENDING, claim_token=uuid.uuid4())
         row.refresh_from_db()
 
-        outcome = notifications._send_claimed(
-            row, token=uuid.uuid4(), related=notifications._load_related([row]), connection=None
-        )
+        outcome = sending._send_claimed(row, token=uuid.uuid4(), related=sending._load_related([row]), connection=None)
 
         assert outcome == "lost"
         assert not InboxMessage.objects.filter(source_key=f"reminder:{row.pk}").exists()
@@ -198,8 +196,8 @@ class EnqueueTests:
         with django_capture_on_commit_callbacks(execute=True):  # the filing commits (and publishes) first
             case = make_case(applicant=alice, respondent=bob, area=areas["G1"])
         published = []
-        real = notifications.enqueue_send
-        monkeypatch.setattr(notifications, "enqueue_send", lambda ids, **kw: published.append(ids) or real(ids, **kw))
+        real = sending.enqueue_send
+        monkeypatch.setattr(sending, "enqueue_send", lambda ids, **kw: published.append(ids) or real(ids, **kw))
 
         with django_capture_on_commit_callbacks(execute=True):
             event = services.case_accept(case=case, actor=sue, mediator=mia)
@@ -214,14 +212,14 @@ class EnqueueTests:
         with django_capture_on_commit_callbacks(execute=True):  # the case's own rows commit first
             case = make_case(applicant=alice, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
         published = []
-        monkeypatch.setattr(notifications, "enqueue_send", lambda ids, **kw: published.append(set(ids)))
+        monkeypatch.setattr(sending, "enqueue_send", lambda ids, **kw: published.append(set(ids)))
         with django_capture_on_commit_callbacks(execute=True):
-            kept = notifications.reminder_create(
+            kept = sending.reminder_create(
                 case=case, recipient=mia, rule="note", period="kept", channel=Reminder.Channel.INBOX
             )
             try:
                 with transaction.atomic():
-                    notifications.reminder_create(
+                    sending.reminder_create(
                         case=case, recipient=mia, rule="note", period="lost", channel=Reminder.Channel.INBOX
                     )
                     raise RuntimeError("roll the savepoint back")
@@ -238,10 +236,10 @@ class PresetMessageTests:
         case = make_case(applicant=alice, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
-            row = notifications.reminder_create(
+            row = sending.reminder_create(
                 case=case,
                 recipient=mia,
-                rule="note",
+                rule=Rule.SUPERVISION,
                 period="1",
                 channel=Reminder.Channel.EMAIL,
                 subject="Call the applicant",
@@ -271,10 +269,10 @@ class EveryRuleRendersTests:
         )
         Resolution.objects.create(meeting=meeting, text="Repaint the lines", owner=carol, due_date=date(2030, 1, 8))
         monday = timezone.make_aware(datetime(2030, 1, 7, 9, 0))
+        backdate(case, submitted_at=monday - timedelta(days=90, hours=1))  # legacy an hour ago
         Case.objects.filter(pk=case.pk).update(
             next_due_at=monday - timedelta(days=6, hours=1),
             last_activity_at=monday - timedelta(days=7, hours=1),
-            submitted_at=monday - timedelta(days=90, hours=1),
         )
         Case.objects.filter(pk=submitted.pk).update(status_changed_at=monday - timedelta(days=1, hours=1))
         Agreement.objects.create(
@@ -289,7 +287,7 @@ class EveryRuleRendersTests:
 
         reminders_scan(now=monday)
         rules = set(Reminder.objects.values_list("rule", flat=True))
-        notifications.reminders_send(reminder_ids=list(Reminder.objects.values_list("pk", flat=True)))
+        sending.reminders_send(reminder_ids=list(Reminder.objects.values_list("pk", flat=True)))
 
         assert rules >= {
             "overdue",
@@ -332,7 +330,7 @@ class EmailSerialisationTests:
             mime.set_boundary("=_boundary")  # ours picks a random one
             return mime
 
-        ours, django = build(notifications._Email), build(EmailMultiAlternatives)
+        ours, django = build(sending._Email), build(EmailMultiAlternatives)
 
         assert ours.as_bytes(linesep="\r\n") == django.as_bytes(linesep="\r\n")  # as the SMTP backend sends it
         assert ours.as_string() == django.as_string()

@@ -12,6 +12,7 @@ from accounts.models import User
 from disputes.models import Case, CaseEvent, Category, DeadlinePolicy, Reminder
 from disputes.models.closure import Agreement
 from disputes.models.meetings import Meeting, Resolution
+from disputes.services import clocks
 from disputes.services.reminders import reminders_scan
 from tests.factories import make_case, make_user
 
@@ -64,7 +65,8 @@ class ReminderScanTests:
         assert Reminder.objects.filter(rule="due_soon", recipient__username="mia").count() == 2
 
     def test_a_policy_can_shorten_the_due_soon_window(self, in_mediation):
-        DeadlinePolicy.objects.create(category=in_mediation.category, tier=None, due_soon_days=1)
+        policy = DeadlinePolicy(category=in_mediation.category, tier=None, due_soon_days=1)
+        clocks.clocks_restamp_run(clocks.deadline_policy_save(policy=policy).pk)
 
         reminders_scan(now=in_mediation.next_due_at - 2 * DAY)
 

@@ -16,6 +16,7 @@ import random
 import time
 import uuid
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -107,6 +108,7 @@ class _Generator:
         self.next_id[FollowUp] = (FollowUp.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
         self.numbers = {c.year: c.last for c in CaseNumberCounter.objects.all()}
         self.policy = deadlines.DEFAULT_POLICY
+        self.policies = deadlines.PolicyBook()  # each case is stamped with the policy in force for it
 
     def _mediators(self) -> dict[int, list[int]]:
         """Mediators by community (two per community, created if missing)."""
@@ -250,7 +252,8 @@ class _Generator:
         if not step(rng.uniform(3, 12) if rng.random() < 0.01 else rng.uniform(0.05, 3.3)):
             return self._finish(c, at)
         c["mediator_id"] = rng.choice(self.mediators[self._community(area)])
-        c.update(status=S.ASSIGNED, accepted_at=at, acknowledge_due_at=at + p.acknowledge_days * day)
+        c.update(status=S.ASSIGNED, accepted_at=at, resolve_started_at=at)
+        c["acknowledge_due_at"] = at + p.acknowledge_days * day
         c["resolve_due_at"] = at + p.resolve_days * day
         c["tier"] = Case.Tier.GRID if area.kind == Area.Kind.GRID else Case.Tier.COMMUNITY
         ev.append((at, CaseEvent.Kind.ASSIGNED, S.SUBMITTED, S.ASSIGNED))
@@ -279,10 +282,17 @@ class _Generator:
     def _finish(self, c: dict, at: datetime) -> None:
         c["status_changed_at"] = c["last_activity_at"] = at
         c["version"] = 1
-        c["next_due_at"] = deadlines.next_due(
-            c["status"],
-            {k: c.get(k) for k in ("accept_due_at", "acknowledge_due_at", "resolve_due_at", "follow_up_due_at")},
+        # The instants of the policy in force, as the lifecycle service stamps them.
+        case = SimpleNamespace(
+            **{name: c.get(name) for name in (*deadlines.STAMPED, "resolve_started_at", "resolved_at")},
+            status=c["status"],
+            submitted_at=c["submitted_at"],
+            status_changed_at=at,
+            extended=False,
+            suspended_total=timedelta(0),
         )
+        policy = self.policies.get(category_id=c["category_id"], tier=c.get("tier", Case.Tier.GRID))
+        c.update(deadlines.stamps(case, policy))
 
     def finish(self) -> None:
         for year, last in self.numbers.items():

@@ -1,4 +1,5 @@
-"""Who hears about what, and how a message is sent.
+"""How a reminder is sent (the rules — what, to whom, whether still due, which template — are in
+rules.py).
 
 Messages are rows (Reminder) written in the same transaction as their cause; the send task is
 enqueued only after commit. If the broker is down the row waits and the periodic dispatch sends
@@ -29,20 +30,22 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, timedelta
+from datetime import datetime, timedelta
 from email.policy import Compat32
 
+from celery import signature
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from disputes import broker
-from disputes.models import Case, CaseEvent, InboxMessage, Reminder
+from disputes.models import Case, CaseEvent, InboxMessage, Reminder, Rule
+from disputes.services.reminders.rules import RULES, event_recipients
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -50,32 +53,12 @@ MAX_ATTEMPTS = 3
 RETRY_BACKOFF = timedelta(seconds=30)
 
 
-def event_recipients(event: CaseEvent) -> list:
-    """Parties with an account hear about public events; the mediator hears about every event; the
-    mediators and supervisors of the tier above hear that a case was escalated to them."""
-    from disputes.selectors import staff_for_tier
-
-    case = event.case
-    people = []
-    if event.is_public:
-        people += [p.user for p in case.parties.select_related("user") if p.user_id]
-    if case.mediator_id:
-        people.append(case.mediator)
-    if event.kind == CaseEvent.Kind.ESCALATED:
-        people += list(staff_for_tier(case))
-    seen, result = set(), []
-    for person in people:
-        if person.pk not in seen and person.pk != event.actor_id and person.is_active:
-            seen.add(person.pk)
-            result.append(person)
-    return result
-
-
 def event_notify(*, event: CaseEvent) -> None:
     """Inbox message now, email row for the task (both once per event and recipient)."""
     for person in event_recipients(event):
         with translation.override(person.language or settings.LANGUAGE_CODE):
-            subject, body = _render_event(event)
+            context = {"event": event, "case": event.case, "site_url": settings.SITE_URL}
+            subject, body = _render_text(RULES[Rule.EVENT].template, context)
         InboxMessage.objects.get_or_create(
             recipient=person,
             source_key=f"event:{event.pk}",
@@ -83,15 +66,18 @@ def event_notify(*, event: CaseEvent) -> None:
         )
         if person.email:
             reminder_create(
-                case=event.case, recipient=person, rule="event", period=str(event.pk), channel=Reminder.Channel.EMAIL
+                case=event.case,
+                recipient=person,
+                rule=Rule.EVENT,
+                period=str(event.pk),
+                channel=Reminder.Channel.EMAIL,
             )
 
 
-def _render_event(event: CaseEvent) -> tuple[str, str]:
-    context = {"event": event, "case": event.case, "site_url": settings.SITE_URL}
-    subject = render_to_string("emails/case_event_subject.txt", context).strip()
-    body = render_to_string("emails/case_event_body.txt", context).strip()
-    return subject, body
+def _render_text(template: str, context: dict) -> tuple[str, str]:
+    """A rule's template: its first line is the subject, the rest the text."""
+    subject, _, text = render_to_string(template, context).strip().partition("\n")
+    return " ".join(subject.split()), text.strip()
 
 
 def reminder_create(*, case: Case | None, recipient, rule: str, period: str, channel: str, **extra) -> Reminder | None:
@@ -148,18 +134,20 @@ def _enqueue_on_commit(reminder_id: int) -> None:
     transaction.on_commit(_Publish(batch))
 
 
+# Published by name: the tasks module imports this one, not the other way round.
+SEND_TASK = signature("disputes.tasks.reminders_send_task")
+
+
 def enqueue_send(reminder_ids: Iterable[int] | int, *, countdown: float | None = None) -> bool:
     """Publish send messages (in batches) for rows and note when; a broker failure is logged,
     not raised (disputes.broker): the rows stay pending and the periodic dispatch sends them.
     Call it after commit."""
-    from disputes.tasks import reminders_send_task
-
     ids = [reminder_ids] if isinstance(reminder_ids, int) else list(reminder_ids)
     size = max(settings.REMINDER_BATCH_SIZE, 1)
     for start in range(0, len(ids), size):
         batch = ids[start : start + size]
         what = f"{len(ids) - start} reminder(s)"
-        if not broker.publish(reminders_send_task, args=[batch], what=what, countdown=countdown):
+        if not broker.publish(SEND_TASK, args=[batch], what=what, countdown=countdown):
             return False
         Reminder.objects.filter(pk__in=batch, state=Reminder.State.PENDING).update(queued_at=timezone.now())
     return True
@@ -278,7 +266,7 @@ def _load_related(rows: list[Reminder]) -> dict:
     def ids(key: str) -> set[int]:
         return {r.context[key] for r in rows if key in r.context}
 
-    event_ids = {int(r.period) for r in rows if r.rule == "event"}
+    event_ids = {int(r.period) for r in rows if r.rule == Rule.EVENT}
     return {
         "events": CaseEvent.objects.select_related("case", "actor").in_bulk(event_ids) if event_ids else {},
         "resolutions": Resolution.objects.in_bulk(ids("resolution")) if ids("resolution") else {},
@@ -286,38 +274,8 @@ def _load_related(rows: list[Reminder]) -> dict:
     }
 
 
-def stamp(value) -> str:
-    """A deadline as it is written into periods and contexts (UTC, to the second)."""
-    return "" if value is None else value.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
-
-
 def _still_due(row: Reminder, related: dict) -> bool:
-    ctx, case = row.context, row.case
-    if row.rule == "event":
-        return int(row.period) in related["events"]
-    if row.rule == "digest":
-        return True
-    if "resolution" in ctx:
-        resolution = related["resolutions"].get(ctx["resolution"])
-        return (
-            resolution is not None
-            and resolution.status in ("open", "in_progress")
-            and resolution.due_date.isoformat() == ctx.get("due_date")
-        )
-    if "agreement" in ctx:
-        agreement = related["agreements"].get(ctx["agreement"])
-        return agreement is not None and agreement.confirmation_applied_at is None and agreement.confirmation_wanted
-    if case is None:
-        return True
-    if "status" in ctx and case.status != ctx["status"]:
-        return False
-    if ctx.get("open") and case.status not in Case.OPEN_STATUSES:
-        return False
-    if "due" in ctx and stamp(case.next_due_at) != ctx["due"]:
-        return False
-    if "since" in ctx and stamp(case.status_changed_at) != ctx["since"]:
-        return False
-    return not ("quiet_since" in ctx and stamp(case.last_activity_at) != ctx["quiet_since"])
+    return RULES[row.rule].still_due(row, related)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,26 +296,27 @@ def _render_cached(row: Reminder, related: dict, rendered: dict) -> tuple[str, s
 
 
 def _render(row: Reminder, related: dict) -> tuple[str, str, str]:
-    """Subject, text and HTML in the active language. Nothing of the recipient but their language
-    goes in: the result is shared by every recipient of the reminder (see _render_cached)."""
-    if row.rule == "event":
-        subject, body = _render_event(related["events"][int(row.period)])
-        return subject, body, ""
-    name = "digest" if row.rule == "digest" else "reminder"
+    """Subject, text and HTML in the active language, from the rule's one template. Nothing of the
+    recipient but their language goes in: the result is shared by every recipient of the reminder
+    (see _render_cached)."""
+    spec = RULES[row.rule]
     context = {
-        "rule": row.rule,
         "case": row.case,
         "ctx": row.context,
+        "event": related["events"].get(int(row.period)) if row.rule == Rule.EVENT else None,
         "resolution": related["resolutions"].get(row.context.get("resolution")),
         "agreement": related["agreements"].get(row.context.get("agreement")),
         "site_url": settings.SITE_URL,
     }
-    if name == "reminder":
-        # The message text once; the plain and HTML bodies wrap it (a plain str: escaped in HTML).
-        context["text"] = "".join([render_to_string("emails/_reminder_text.txt", context).strip()])
-    subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
-    body = render_to_string(f"emails/{name}_body.txt", context).strip()
-    html = render_to_string(f"emails/{name}_body.html", context)
+    if context["event"] is not None:
+        context["case"] = context["event"].case
+    subject, text = _render_text(spec.template, context)
+    if not spec.wrapped:
+        return subject, text, ""
+    # The text once; the plain and HTML bodies wrap it (a plain str: escaped in HTML).
+    wrapper = {"text": text, "case": row.case, "site_url": settings.SITE_URL}
+    body = render_to_string("emails/reminder_body.txt", wrapper).strip()
+    html = render_to_string("emails/reminder_body.html", wrapper)
     return subject, body, html
 
 
@@ -424,3 +383,50 @@ def _deliver(row: Reminder, *, subject: str, body: str, html: str, connection) -
         from disputes.sms import send_sms
 
         send_sms(phone=row.recipient.phone or "", text=f"{subject}\n{body}"[:300], reference=f"reminder-{row.pk}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The dispatch
+
+
+def reminders_dispatch_due(
+    *,
+    now: datetime | None = None,
+    stuck_after: timedelta | None = None,
+    requeue_after: timedelta | None = None,
+    limit: int = 20_000,
+) -> dict[str, int]:
+    """Return rows stuck in SENDING past the task time limit to PENDING (their worker died: the
+    conditional "sent" mark and the claim token keep a late original from sending twice), then
+    publish batches for pending rows that have no live message (never published, or published
+    longer ago than REMINDER_REQUEUE_SECONDS: the broker may have lost it)."""
+    now = now or timezone.now()
+    # The time limit plus a margin: by then the task's child process has been killed.
+    stuck_after = stuck_after or timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    requeue_after = requeue_after or timedelta(seconds=settings.REMINDER_REQUEUE_SECONDS)
+    stuck = Reminder.objects.filter(state=Reminder.State.SENDING, claimed_at__lt=now - stuck_after)
+    # A row whose worker keeps dying (a poison message) stops after three times the send tries.
+    given_up = stuck.filter(attempts__gte=MAX_ATTEMPTS * 3).update(
+        state=Reminder.State.FAILED, last_error="The worker was lost while sending, repeatedly.", claim_token=None
+    )
+    reset = stuck.update(state=Reminder.State.PENDING, claim_token=None, queued_at=None)
+    ids = list(
+        Reminder.objects.filter(state=Reminder.State.PENDING, available_at__lte=now)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - requeue_after))
+        .order_by("available_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    # The broker down: the rows stay pending and the next dispatch tries again.
+    published = len(ids) if enqueue_send(ids) else 0
+    return {"reset": reset, "failed": given_up, "pending": len(ids), "published": published}
+
+
+@transaction.atomic
+def reminders_retry(*, reminder_ids: list[int]) -> int:
+    """Give FAILED rows a fresh set of tries (the admin's "retry" action); sent after commit."""
+    ids = list(Reminder.objects.filter(pk__in=reminder_ids, state=Reminder.State.FAILED).values_list("pk", flat=True))
+    Reminder.objects.filter(pk__in=ids).update(
+        state=Reminder.State.PENDING, attempts=0, available_at=timezone.now(), queued_at=None, claim_token=None
+    )
+    transaction.on_commit(lambda: enqueue_send(ids))
+    return len(ids)

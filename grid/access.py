@@ -68,6 +68,15 @@ def diary_entries_visible_to(user: User) -> QuerySet[DiaryEntry]:
     return DiaryEntry.objects.filter(diary_scope_q(user))
 
 
+def own_diary_entries(user: User) -> QuerySet[DiaryEntry]:
+    """A worker's own entries: always inside the door (diary_scope_q's first clause). Filtered on
+    the author alone, so the list walks the index diary_author_newest and stops at a page; the OR
+    with the grid clause made PostgreSQL read all of a busy worker's entries (6 s at 2M entries)."""
+    if not user.is_authenticated or not user.is_active:
+        return DiaryEntry.objects.none()
+    return DiaryEntry.objects.filter(author=user)
+
+
 def grids_for_diary(user: User) -> QuerySet[Area]:
     """The grids a worker may write entries for: grids at or below their grid roles' areas."""
     return Area.objects.filter(area_subtree_q(diary_areas(user)), kind=Area.Kind.GRID)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Organisation, User
 from disputes.models import Case
-from grid.access import diary_entries_visible_to
+from grid.access import own_diary_entries
 from grid.models import Campaign, CampaignNotice, DiaryEntry, GridMember
 
 DIARY_PAGE = 30
@@ -14,12 +14,7 @@ DIARY_PAGE = 30
 
 def diary_list_for(user: User, *, limit: int = DIARY_PAGE) -> QuerySet[DiaryEntry]:
     """A worker's own newest entries (the index diary_author_newest), with what each row shows."""
-    return (
-        diary_entries_visible_to(user)
-        .filter(author=user)
-        .select_related("grid", "estate", "case")
-        .order_by("-happened_at", "-id")[:limit]
-    )
+    return own_diary_entries(user).select_related("grid", "estate", "case").order_by("-happened_at", "-id")[:limit]
 
 
 # The state of a grid in a campaign, computed once here for the overview, its counts and its tests.

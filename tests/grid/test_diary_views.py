@@ -124,3 +124,21 @@ class EntryToCaseTests:
         entry = DiaryEntry.objects.get(pk=entry.pk)
         second = services.diary_entry_to_case(entry=entry, actor=gina, category_id=neighbours_category().pk, title="a")
         assert first == second and Case.objects.count() == 1
+
+
+class DiaryListQueryTests:
+    def test_the_diary_page_runs_the_same_queries_for_1_or_40_entries(self, client, areas, gina):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.force_login(gina)
+        make_entry(gina, areas["G1"])
+        client.get(reverse("grid:diary"))
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("grid:diary"))
+        for _ in range(39):
+            make_entry(gina, areas["G1"], kind="dispute")
+        with CaptureQueriesContext(connection) as many:
+            html = client.get(reverse("grid:diary")).content.decode()
+        assert html.count('class="list-group-item list-group-item-action py-3"') == 30
+        assert len(many) == len(few)

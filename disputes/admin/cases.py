@@ -10,7 +10,8 @@ disputes/admin/case_filters.py and the session records in disputes/admin/session
 from django.contrib import admin
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
-from django.urls import NoReverseMatch, reverse
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -65,27 +66,48 @@ class PartyInline(ReadOnlyInline):
         return obj.id_number if self.show_personal_data else mask_id_number(obj.id_number)
 
 
-def evidence_url(evidence: Evidence) -> str | None:
-    # The access-checked download view lives in disputes/views; until it exists, show no link.
-    for args in ([evidence.pk], [evidence.case_id, evidence.pk]):
-        try:
-            return reverse("disputes:evidence_download", args=args)
-        except NoReverseMatch:
-            continue
-    return None
+def evidence_url(evidence: Evidence) -> str:
+    return reverse("disputes:evidence_download", args=[evidence.pk])
+
+
+# What a mediator reads instead of a MIME type (disputes.uploads accepts only these).
+EVIDENCE_KINDS = {
+    "image/jpeg": _("photo (JPEG)"),
+    "image/png": _("picture (PNG)"),
+    "image/webp": _("picture (WebP)"),
+    "application/pdf": _("PDF document"),
+}
 
 
 class EvidenceInline(ReadOnlyInline):
     model = Evidence
-    fields = ["file_link", "description", "content_type", "size", "uploaded_at"]
+    fields = ["preview", "file_link", "description", "kind", "file_size", "uploaded_at"]
     readonly_fields = fields
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj: Evidence) -> str:
+        # Photos show as a small picture through the same access-checked view (loaded lazily, so a
+        # long case page does not fetch every photo up front); other files have no preview.
+        if not obj.content_type.startswith("image/"):
+            return "-"
+        return format_html(
+            '<a href="{}"><img src="{}" alt="{}" loading="lazy" class="linli-evidence-thumb"></a>',
+            evidence_url(obj),
+            evidence_url(obj),
+            obj.original_name,
+        )
 
     @admin.display(description=_("file"))
     def file_link(self, obj: Evidence) -> str:
-        url = evidence_url(obj)
-        if url is None:
-            return obj.original_name
-        return format_html('<a href="{}">{}</a>', url, obj.original_name)
+        return format_html('<a href="{}">{}</a>', evidence_url(obj), obj.original_name)
+
+    @admin.display(description=_("type"))
+    def kind(self, obj: Evidence) -> str:
+        return EVIDENCE_KINDS.get(obj.content_type, obj.content_type)
+
+    @admin.display(description=_("size"))
+    def file_size(self, obj: Evidence) -> str:
+        return filesizeformat(obj.size)
 
 
 class SessionInline(ReadOnlyInline):

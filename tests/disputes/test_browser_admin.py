@@ -53,7 +53,9 @@ def workbench(transactional_db):
         "closed": make_case(applicant=alice, area=areas["G1"], status=Case.Status.CLOSED, actor=mia, title="宠物扰民"),
     }
     Case.objects.filter(pk=cases["assigned"].pk).update(next_due_at=timezone.now() - timedelta(hours=5))
-    Case.objects.filter(pk=cases["in_mediation"].pk).update(next_due_at=timezone.now() + timedelta(days=1))
+    # Due tomorrow: inside the 3-day due-soon window, which is stamped on the case with its deadline.
+    due = timezone.now() + timedelta(days=1)
+    Case.objects.filter(pk=cases["in_mediation"].pk).update(next_due_at=due, due_soon_at=due - timedelta(days=3))
     # Otto's case in Community 2 must not show up.
     make_case(applicant=carol, area=areas["G2"], title="其他社区的案件")
     return mia, cases

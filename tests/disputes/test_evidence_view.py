@@ -6,7 +6,9 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings as django_settings
 from django.shortcuts import resolve_url
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from disputes import services
 from disputes.models import Evidence
@@ -149,3 +151,22 @@ def test_evidence_is_kept_outside_the_static_root():
     media, static = Path(django_settings.MEDIA_ROOT).resolve(), Path(django_settings.STATIC_ROOT).resolve()
 
     assert not media.is_relative_to(static) and not static.is_relative_to(media)
+
+
+class EvidenceOnTheCasePageTests:
+    """The workbench shows evidence as a mediator reads it (issue 14): a picture, a kind and a size."""
+
+    def test_a_photo_shows_as_a_thumbnail_with_a_human_type_and_size(self, client, mia, case, photo, document):
+        client.force_login(mia)
+        html = client.get(reverse("admin:disputes_case_change", args=[case.pk])).content.decode()
+        url = reverse("disputes:evidence_download", args=[photo.pk])
+
+        assert f'<img src="{url}"' in html
+        assert f'<img src="{reverse("disputes:evidence_download", args=[document.pk])}"' not in html
+        assert gettext("photo (JPEG)") in html and gettext("PDF document") in html
+        assert filesizeformat(photo.size) in html
+        assert "image/jpeg" not in html and "application/pdf" not in html
+
+    def test_the_thumbnail_is_served_only_through_the_access_checked_view(self, client, photo, areas):
+        outsider = make_user("otto_thumb", role="mediator", is_staff=True, areas=[areas["C2"]])
+        assert download(client, outsider, photo).status_code == 404

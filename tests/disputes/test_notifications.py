@@ -193,8 +193,7 @@ class EnqueueTests:
     def test_the_rows_of_one_transaction_are_published_as_one_message(
         self, areas, alice, bob, mia, sue, monkeypatch, django_capture_on_commit_callbacks
     ):
-        with django_capture_on_commit_callbacks(execute=True):  # the filing commits (and publishes) first
-            case = make_case(applicant=alice, respondent=bob, area=areas["G1"])
+        case = make_case(applicant=alice, respondent=bob, area=areas["G1"])  # its rows never commit here
         published = []
         real = sending.enqueue_send
         monkeypatch.setattr(sending, "enqueue_send", lambda ids, **kw: published.append(ids) or real(ids, **kw))
@@ -209,8 +208,7 @@ class EnqueueTests:
     def test_a_rolled_back_savepoint_leaves_its_rows_out(
         self, areas, alice, mia, monkeypatch, django_capture_on_commit_callbacks
     ):
-        with django_capture_on_commit_callbacks(execute=True):  # the case's own rows commit first
-            case = make_case(applicant=alice, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
+        case = make_case(applicant=alice, area=areas["G1"], status=Case.Status.IN_MEDIATION, actor=mia)
         published = []
         monkeypatch.setattr(sending, "enqueue_send", lambda ids, **kw: published.append(set(ids)))
         with django_capture_on_commit_callbacks(execute=True):

@@ -79,6 +79,13 @@ class TodoTests:
         client.force_login(mia)
         assert "Mia Chen" in client.get(TODO).content.decode()
 
+    def test_a_supervisor_reaches_the_dashboard_from_it_and_a_mediator_does_not_get_the_link(self, client, mia, sam):
+        dashboard = reverse("disputes:dashboard")
+        client.force_login(sam)
+        assert f'href="{dashboard}"' in client.get(TODO).content.decode().split('id="content"')[-1]
+        client.force_login(mia)
+        assert f'href="{dashboard}"' not in client.get(TODO).content.decode()
+
     @pytest.mark.parametrize("count", [10, 100])
     def test_it_runs_a_constant_number_of_queries(self, client, alice, areas, mia, count, django_assert_num_queries):
         now = timezone.now()

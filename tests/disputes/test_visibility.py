@@ -366,6 +366,17 @@ class VisibilityDoorTests:
         assert case_visible_to(grid_worker, case)
         assert list(cases_visible_to(grid_worker)) == [case]
 
+    def test_once_it_is_finished_access_follows_the_areas_again(self, areas, alice, sam):
+        grid_worker = make_user("gw", role=User.Role.MEDIATOR, areas=[areas["G2"]])
+        case = make_case(
+            applicant=alice, area=areas["C1"], status=Case.Status.IN_MEDIATION, actor=sam, mediator=grid_worker
+        )
+        services.case_terminate(case=case, actor=sam, routes_advised="Court.")
+        case.refresh_from_db()
+        grid_worker = User.objects.get(pk=grid_worker.pk)  # a new request: nothing cached
+        assert not case_visible_to(grid_worker, case)
+        assert not cases_visible_to(grid_worker).exists()
+
 
 def test_every_registered_admin_model_is_covered():
     """A new admin model must either hang off a case (and get a row in the world) or hold no case

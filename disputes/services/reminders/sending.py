@@ -106,13 +106,15 @@ class _Batch:
 
 
 class _Publish:
-    """The on_commit callback of one row (Django's public hook). Every row created before a commit
-    joins the thread's open batch; the first of the batch's callbacks to run publishes it and the
-    others then do nothing. A rolled-back savepoint or transaction discards its callbacks but not
-    its ids, so the batch is narrowed to the rows that exist when it is published."""
+    """The on_commit callback of one row (Django's public hook). The rows created on a thread join
+    its open batch in order; the first of the batch's callbacks to run after a commit publishes the
+    rows from its own position on, and the others then do nothing. Django runs a commit's callbacks
+    in order and drops those of a rolled-back transaction or savepoint, so the first one to run is
+    the commit's first surviving row: rows before it belong to a transaction that never committed.
+    Rows after it from a rolled-back savepoint are gone from the table and are left out."""
 
-    def __init__(self, batch: _Batch):
-        self.batch = batch
+    def __init__(self, batch: _Batch, position: int):
+        self.batch, self.position = batch, position
 
     def __call__(self) -> None:
         batch = self.batch
@@ -121,7 +123,7 @@ class _Publish:
         batch.done = True
         if getattr(_pending, "batch", None) is batch:
             _pending.batch = None
-        ids = list(Reminder.objects.filter(pk__in=batch.ids).values_list("pk", flat=True))
+        ids = list(Reminder.objects.filter(pk__in=batch.ids[self.position :]).values_list("pk", flat=True))
         if ids:
             enqueue_send(ids)
 
@@ -131,7 +133,7 @@ def _enqueue_on_commit(reminder_id: int) -> None:
     if batch is None or batch.done:
         batch = _pending.batch = _Batch()
     batch.ids.append(reminder_id)
-    transaction.on_commit(_Publish(batch))
+    transaction.on_commit(_Publish(batch, len(batch.ids) - 1))
 
 
 # Published by name: the tasks module imports this one, not the other way round.

@@ -41,6 +41,7 @@ setup: $(VENV)/.installed .env
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py seed_bulk --cases 600 --if-empty
 	$(PY) manage.py seed_demo_cases
+	$(PY) manage.py seed_demo_grid
 
 run: setup
 	$(PY) -m config.run

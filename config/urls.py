@@ -23,5 +23,6 @@ urlpatterns = [
         name="admin_view_on_site",
     ),
     path("admin/", admin.site.urls),
+    path("grid/", include("grid.urls")),
     path("", include("disputes.urls")),
 ]

@@ -257,13 +257,29 @@ class SessionRecordForm(MediationSessionForm):
         return held_at
 
 
+class CommunityEstateSelect(forms.Select):
+    """An estate select whose options name their community (data-community), so the admin's script
+    (static/js/linli_admin.js) lists only the estates of the community chosen beside it. The
+    server refuses a wrong pair all the same (meetings.meeting_check_estate)."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"data-filter-by": "id_community", **(attrs or {})})
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        estate = getattr(value, "instance", None)  # ModelChoiceIteratorValue
+        if estate is not None:
+            option["attrs"]["data-community"] = str(estate.community_id)
+        return option
+
+
 class MeetingScheduleForm(forms.ModelForm):
     """A four-party meeting about the case: its community, an estate of that community only."""
 
     class Meta:
         model = Meeting
         fields = ["community", "estate", "topic", "scheduled_at", "place"]
-        widgets = {"scheduled_at": DateTimeInput()}
+        widgets = {"scheduled_at": DateTimeInput(), "estate": CommunityEstateSelect()}
 
     def __init__(self, *args, communities, estates, **kwargs):
         super().__init__(*args, **kwargs)

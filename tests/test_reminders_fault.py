@@ -9,7 +9,9 @@ rows) and raw hand-offs (duplicates are reported, and bounded by the kills).
 
 Knobs (environment): LINLI_FAULT_REMINDERS (cases, default 60, one email + one inbox row each),
 LINLI_FAULT_KILLS (2), LINLI_FAULT_RESTARTS (1), LINLI_FAULT_DELAY_MS (the mail server's
-latency per message, 10), LINLI_FAULT_TIMEOUT (seconds, 300). The defaults are the suite's short
+latency per message, 40: slow enough that a restarted worker is still sending when the next kill
+comes, even on a busy machine; at 10 it sometimes finished first), LINLI_FAULT_TIMEOUT (seconds,
+300). The defaults are the suite's short
 run: each kill costs a worker boot (a few seconds), so it is two kills, the first followed by a
 Redis restart, mid-run, with rows claimed, in about 10-15 s; every assert below still applies.
 `make reminders-fault` runs the long version (2,000 cases, 30 kills, 5 restarts) and prints the figures.
@@ -35,7 +37,7 @@ from tests.private_redis import PrivateRedis, Worker, app_broker
 REMINDERS = int(os.environ.get("LINLI_FAULT_REMINDERS", "60"))
 KILLS = int(os.environ.get("LINLI_FAULT_KILLS", "2"))
 RESTARTS = int(os.environ.get("LINLI_FAULT_RESTARTS", "1"))
-DELAY_MS = int(os.environ.get("LINLI_FAULT_DELAY_MS", "10"))
+DELAY_MS = int(os.environ.get("LINLI_FAULT_DELAY_MS", "40"))
 TIMEOUT = float(os.environ.get("LINLI_FAULT_TIMEOUT", "300"))
 SHORT = timedelta(seconds=3)  # stuck / re-queue threshold of the test's dispatch (production: 5 min)
 

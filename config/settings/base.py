@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "accounts",
     "disputes",
+    "grid",
 ]
 
 MIDDLEWARE = [
@@ -352,6 +353,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "clocks-restamp-dispatch": {
         "task": "disputes.tasks.clocks_restamp_dispatch_task",
         "schedule": 60.0,
+    },
+    # Late screening reports (grid.services.campaign_late_scan): reminded, then escalated.
+    "grid-campaign-late-scan": {
+        "task": "grid.tasks.campaign_late_scan_task",
+        "schedule": 15 * 60.0,
+    },
+    # Unaccepted and overdue help requests (grid.services.order_late_scan).
+    "grid-order-late-scan": {
+        "task": "grid.tasks.order_late_scan_task",
+        "schedule": 15 * 60.0,
     },
     # Nightly, in TIME_ZONE (CELERY_TIMEZONE): a quiet hour for deleting files.
     "sms-dispatch-due": {

@@ -182,6 +182,7 @@ class MeetingAdmin(ScopedAdmin):
             kwargs["queryset"] = self._communities(request)
         elif db_field.name == "estate":
             kwargs["queryset"] = Estate.objects.filter(community__in=self._communities(request))
+            kwargs["widget"] = admin_forms.CommunityEstateSelect()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from accounts import ratelimit
+from accounts.models import Area, Estate
 from accounts.validators import mask_id_number, mask_phone
 from config.inputs import parse_id, parse_uuid
 from disputes import deadlines, pending_uploads, selectors, services, uploads
@@ -82,7 +83,22 @@ def _body_too_big(request) -> str:
 
 
 def _blank_filing_form(request) -> CaseFilingForm:
-    return CaseFilingForm(initial={"applicant_name": request.user.full_name, "applicant_phone": request.user.phone})
+    initial = {"applicant_name": request.user.full_name, "applicant_phone": request.user.phone}
+    return CaseFilingForm(initial={**initial, **_place_from_query(request)})
+
+
+def _place_from_query(request) -> dict:
+    """The place a building's contact card QR code names (?grid=&estate=&building=, issue 16):
+    chosen in advance when it exists and fits together; anything else is ignored."""
+    grid = Area.objects.filter(pk=parse_id(request.GET.get("grid")), kind=Area.Kind.GRID).first()
+    if grid is None:
+        return {}
+    place = {"community": grid.parent_id, "grid": grid.pk}
+    estate = Estate.objects.filter(pk=parse_id(request.GET.get("estate")), community_id=grid.parent_id).first()
+    if estate is not None and estate.grid_id in (None, grid.pk):
+        place["estate"] = estate.pk
+        place["building"] = " ".join(request.GET.get("building", "").split())[:50]
+    return place
 
 
 def _filing_context(request, form: CaseFilingForm, pending: list[dict], related: list[dict] | None = None) -> dict:

@@ -11,6 +11,7 @@ same pages show the world to its own mediator, so the markers are real.
 """
 
 import itertools
+import uuid
 
 import pytest
 from django.apps import apps
@@ -41,6 +42,8 @@ from disputes.services import closure
 from disputes.services import meetings as meeting_services
 from disputes.services.sessions import mediation_session_record
 from disputes.visibility import case_visible_to, cases_visible_to
+from grid import services as grid_services
+from grid.models import DiaryEntry, GridMember
 from tests.factories import agreement_contents, make_case, make_estate, make_user
 
 pytestmark = pytest.mark.django_db
@@ -117,8 +120,17 @@ def world(settings, tmp_path, areas, alice, bob, mia, sue, sam):
     )
     view = PersonalDataView.objects.create(user=mia, case=mediating, where="test")
     export = LedgerExport.objects.create(requested_by=sue, params={})
+    # Grid work (issue 16): a diary entry of Grid 1, behind the grid's own door (grid.access).
+    diary_entry = grid_services.diary_entry_create(
+        author=GridMember.objects.create(
+            user=make_user("gwen", full_name="Gwen Grid"), role=GridMember.Role.GRID_WORKER, area=areas["G1"]
+        ).user,
+        data=grid_services.EntryData(grid=areas["G1"], kind="dispute", happened_at=timezone.now(), found=SECRET),
+        idempotency_key=uuid.uuid4(),
+    )[0]
     cases = [mediating, submitted, resolved]
     return {
+        "diary_entry": diary_entry,
         "cases": cases,
         "markers": [SECRET, *(c.number for c in cases), alice.full_name, bob.full_name],
         # The row each admin model's pages and each site view are tried with.
@@ -205,6 +217,8 @@ def kwargs_for(name: str, params: set, world) -> list[dict]:
         choices["pk"] = [world["message"].pk]
     elif name.startswith("disputes:ledger_export"):
         choices["pk"] = [world["export"].pk]
+    elif name.startswith("grid:"):
+        choices["pk"] = [world["diary_entry"].pk]
     missing = params - set(choices)
     assert not missing, f"{name}: teach this test how to fill {missing}"
     names = sorted(params)
@@ -247,6 +261,7 @@ def world_state(world) -> tuple:
         Resolution.objects.count(),
         Reminder.objects.filter(case_id__in=ids).count(),
         list(InboxMessage.objects.filter(pk=world["message"].pk).values_list("read_at", flat=True)),
+        list(DiaryEntry.objects.order_by("pk").values_list("pk", "case_id")),
     )
 
 

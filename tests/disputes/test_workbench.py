@@ -155,6 +155,18 @@ class WorkbenchDocumentTests:
         assert estate.owners_committee in [s.organisation for s in meeting.seats.all()]
         assert timezone.localtime(meeting.scheduled_at).hour == 19
 
+    def test_each_estate_choice_names_its_community_for_the_narrowing_script(
+        self, client, sam, areas, case_in_mediation
+    ):
+        mine = make_estate(areas["C1"], grid=areas["G1"], name="Mine Estate")
+        other = make_estate(areas["C2"], grid=areas["G2"], name="Other Estate")
+        client.force_login(sam)
+        html = client.get(doc_url(case_in_mediation, "meeting")).content.decode()
+        assert 'data-filter-by="id_community"' in html
+        assert f'value="{mine.pk}" data-community="{areas["C1"].pk}"' in html
+        assert f'value="{other.pk}" data-community="{areas["C2"].pk}"' in html
+        assert "js/linli_admin.js" in html
+
     def test_an_estate_of_another_community_is_refused(self, client, sam, areas, case_in_mediation):
         other = make_estate(areas["C2"], grid=areas["G2"], name="Other Estate")
         client.force_login(sam)  # sam sees both communities' estates

@@ -1,0 +1,120 @@
+"""The grid figures of the dashboard (issue 16, part 6): counters per grid and day, kept in the
+same transaction as the rows they count; a rebuild from the rows that must equal them; and the
+figures of a scope and period, read from the counters and the campaign tables in a few queries."""
+
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from accounts.models import Area
+from accounts.selectors import area_subtree_q
+from grid.models import Campaign, DiaryEntry, GridDayStat, ScreeningReport, ServiceOrder
+
+KIND_FIGURE = {
+    DiaryEntry.Kind.OPINION: "opinions",
+    DiaryEntry.Kind.DISPUTE: "disputes_found",
+    DiaryEntry.Kind.HAZARD: "hazards_found",
+}
+
+
+def stat_add(*, grid_id: int, day: date, **deltas: int) -> None:
+    """Add to one grid-day's counters (called inside the service's transaction)."""
+    deltas = {k: v for k, v in deltas.items() if v}
+    if not deltas:
+        return
+    GridDayStat.objects.get_or_create(grid_id=grid_id, day=day)
+    GridDayStat.objects.filter(grid_id=grid_id, day=day).update(**{k: F(k) + v for k, v in deltas.items()})
+
+
+def local_day(moment) -> date:
+    return timezone.localtime(moment).date()
+
+
+@transaction.atomic
+def grid_stats_rebuild() -> int:
+    """Recompute every counter from the rows (after a bulk load, or to check the kept ones)."""
+    GridDayStat.objects.all().delete()
+    tz = timezone.get_current_timezone()
+    rows: dict[tuple[int, date], dict[str, int]] = {}
+
+    def add(grid_id, day, name, n):
+        rows.setdefault((grid_id, day), {})[name] = rows.get((grid_id, day), {}).get(name, 0) + n
+
+    entries = (
+        DiaryEntry.objects.filter(kind__in=list(KIND_FIGURE))
+        .annotate(day=TruncDate("happened_at", tzinfo=tz))
+        .values("grid_id", "day", "kind")
+        .annotate(n=Count("pk"))
+    )
+    for r in entries:
+        add(r["grid_id"], r["day"], KIND_FIGURE[r["kind"]], r["n"])
+    removed = (
+        DiaryEntry.objects.filter(hazard_removed_at__isnull=False)
+        .annotate(day=TruncDate("hazard_removed_at", tzinfo=tz))
+        .values("grid_id", "day")
+        .annotate(n=Count("pk"))
+    )
+    for r in removed:
+        add(r["grid_id"], r["day"], "hazards_removed", r["n"])
+    for field, name, extra in [
+        ("posted_at", "orders_posted", Q()),
+        ("accepted_at", "orders_taken", Q(accepted_at__isnull=False)),
+        ("confirmed_at", "orders_done", Q(confirmed_at__isnull=False)),
+        ("confirmed_at", "orders_satisfied", Q(confirmed_at__isnull=False, rating__gte=ServiceOrder.Rating.FAIR)),
+    ]:
+        qs = ServiceOrder.objects.filter(extra).annotate(day=TruncDate(field, tzinfo=tz))
+        for r in qs.values("grid_id", "day").annotate(n=Count("pk")):
+            add(r["grid_id"], r["day"], name, r["n"])
+    GridDayStat.objects.bulk_create(
+        [GridDayStat(grid_id=g, day=d, **counts) for (g, d), counts in rows.items()], batch_size=5000
+    )
+    return len(rows)
+
+
+def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict:
+    """The grid figures of the areas' subtrees for the days start..end: one query on the counters
+    and one on the period's campaigns (grids due, reports filed and zero, by correlated counts)."""
+    now = now or timezone.now()
+    in_scope = area_subtree_q(areas, prefix="grid__")
+    sums = GridDayStat.objects.filter(in_scope, day__gte=start, day__lte=end).aggregate(
+        **{name: Coalesce(Sum(name), 0) for name in GridDayStat.FIGURES}
+    )
+    grids_due = (
+        Area.objects.filter(area_subtree_q(areas), kind=Area.Kind.GRID, path__startswith=OuterRef("area__path"))
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+    def reports(**extra):
+        return Subquery(
+            ScreeningReport.objects.filter(in_scope, campaign=OuterRef("pk"), **extra)
+            .order_by()
+            .values("campaign")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
+        )
+
+    # One query: the period's campaigns with, in scope, their grids due, reports filed and zero reports.
+    campaigns = list(
+        Campaign.objects.filter(due_at__date__gte=start, due_at__date__lte=end)
+        .annotate(
+            grids=Coalesce(Subquery(grids_due, output_field=IntegerField()), 0),
+            filed=Coalesce(reports(), 0),
+            zero=Coalesce(reports(found=0), 0),
+        )
+        .values("due_at", "grids", "filed", "zero")
+    )
+    late = sum(max(c["grids"] - c["filed"], 0) for c in campaigns if c["due_at"] <= now)
+    return {
+        **sums,
+        "reports_due": sum(c["grids"] for c in campaigns),
+        "reports_filed": sum(c["filed"] for c in campaigns),
+        "reports_zero": sum(c["zero"] for c in campaigns),
+        "reports_late": late,
+    }

@@ -84,7 +84,8 @@ class RateLimitTests:
         assert Case.objects.count() == 1
         assert client.get(new).status_code == 200  # reading the form is not counted
         client.force_login(carol)
-        assert client.post(new, filing(areas, estate, applicant_name="Carol Li")).status_code == 302
+        # Carol has seen Alice's open case offered (issue 17) and files her own anyway.
+        assert client.post(new, filing(areas, estate, applicant_name="Carol Li", related_seen="1")).status_code == 302
         assert Case.objects.count() == 2
 
     def test_the_evidence_view_is_limited_per_user(self, client, alice, settings):

@@ -321,17 +321,28 @@ RELATED_LIMIT = 5
 _DIGITS = re.compile(r"\d{5,}")
 
 
-def related_open_cases(*, estate_id: int, category_id: int, building: str = "", exclude_user: User | None = None):
+def related_open_cases(
+    *,
+    estate_id: int,
+    category_id: int,
+    building: str = "",
+    exclude_user: User | None = None,
+    exclude_case_id: int | None = None,
+    within: QuerySet[Case] | None = None,
+):
     """The open cases of an estate and category filed in the last settings.RELATED_CASES_DAYS days,
     newest first, those of the same building before the others: what the filing form offers to
     join. One range read on the index case_related (estate, category, status, submitted_at), at
-    most RELATED_LIMIT rows, their parties' names fetched in one more query for `court_style`."""
+    most RELATED_LIMIT rows, their parties' names fetched in one more query for `court_style`.
+    Staff's case page passes `within` (the cases they may see) and the case itself to leave out."""
     since = timezone.now() - timedelta(days=settings.RELATED_CASES_DAYS)
-    qs = Case.objects.filter(
+    qs = (Case.objects if within is None else within).filter(
         estate_id=estate_id, category_id=category_id, status__in=Case.OPEN_STATUSES, submitted_at__gte=since
     )
     if exclude_user is not None:
         qs = qs.exclude(pk__in=Party.objects.filter(user=exclude_user).values("case_id"))
+    if exclude_case_id is not None:
+        qs = qs.exclude(pk=exclude_case_id)
     rows = list(
         qs.select_related("estate", "category")
         .prefetch_related(Prefetch("parties", queryset=Party.objects.only("case_id", "name", "role")))

@@ -29,8 +29,8 @@ from disputes.admin.paging import CappedPaginator
 from disputes.admin.sessions import scan_link_html
 from disputes.admin.workbench import CaseDocumentViews, workbench_buttons
 from disputes.models import Case, CaseEvent, Evidence, MediationSession, Party, PersonalDataView
-from disputes.selectors import case_search, meeting_list_for_case
-from disputes.visibility import areas_visible_to, case_scope_q, case_visible_to, serves_case_area
+from disputes.selectors import case_search, meeting_list_for_case, related_open_cases
+from disputes.visibility import areas_visible_to, case_scope_q, case_visible_to, cases_visible_to, serves_case_area
 
 # --- Inlines of the case page ----------------------------------------------------------------
 
@@ -372,6 +372,15 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, SafeInputsAdmin, admin.ModelAd
                     for b in workbench_buttons(obj, supervisor=self.has_supervise_permission(request))
                 ],
                 meetings=list(meeting_list_for_case(obj)),
+                related=related_open_cases(
+                    estate_id=obj.estate_id,
+                    category_id=obj.category_id,
+                    building=obj.building,
+                    exclude_case_id=obj.pk,
+                    within=cases_visible_to(request.user),
+                )
+                if obj.estate_id
+                else [],
                 note_form=admin_forms.NoteForm(),
                 note_url=reverse("admin:disputes_case_note", args=[obj.pk]),
                 show_save=False,

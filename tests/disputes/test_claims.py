@@ -304,3 +304,24 @@ class HouseholdsButtonTests:
         assert response.status_code == 302
         case.refresh_from_db()
         assert case.households == 2
+
+
+class StaffRelatedTests:
+    def test_the_staff_case_page_lists_the_related_open_cases_they_may_see(
+        self, client, mia, otto, areas, alice, estate
+    ):
+        case = make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk)
+        other = make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk, title="同楼漏水")
+        make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk, status=Case.Status.WITHDRAWN)
+        client.force_login(mia)
+        response = client.get(reverse("admin:disputes_case_change", args=[case.pk]))
+        assert [c.pk for c in response.context["related"]] == [other.pk]
+        assert 'id="linli-related"' in response.content.decode()
+        # Without an estate there is nothing to relate.
+        alone = make_case(applicant=alice, area=areas["G1"])
+        response = client.get(reverse("admin:disputes_case_change", args=[alone.pk]))
+        assert response.context["related"] == [] and 'id="linli-related"' not in response.content.decode()
+        # Only the cases the user may see: a case of the estate filed in another community's area.
+        hidden = make_case(applicant=alice, area=areas["G2"], estate_id=estate.pk)
+        response = client.get(reverse("admin:disputes_case_change", args=[case.pk]))
+        assert hidden.pk not in [c.pk for c in response.context["related"]]

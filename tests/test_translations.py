@@ -1,4 +1,5 @@
 import re
+from collections import Counter
 
 import polib
 from django.conf import settings
@@ -35,6 +36,14 @@ class TranslationTests:
         assert po.metadata["Plural-Forms"].replace(" ", "") == "nplurals=1;plural=0;"
         assert "charset=UTF-8" in po.metadata["Content-Type"]
         assert not po.metadata_is_fuzzy
+
+    def test_no_message_is_defined_twice(self):
+        # Branches merge this file by union (.gitattributes); two of them adding the same string
+        # leave a duplicate, which msgmerge (makemessages) refuses as a fatal error.
+        counts = Counter((e.msgctxt, e.msgid) for e in _entries())
+        duplicates = [msgid for (_, msgid), n in counts.items() if n > 1]
+
+        assert not duplicates, f"defined more than once: {duplicates[:5]}"
 
     def test_every_entry_is_translated(self):
         untranslated = [e for e in _entries() if not all(_translations(e))]

@@ -273,19 +273,9 @@ class CommunityEstateSelect(forms.Select):
         return option
 
 
-class MeetingScheduleForm(forms.ModelForm):
-    """A four-party meeting about the case: its community, an estate of that community only."""
-
-    class Meta:
-        model = Meeting
-        fields = ["community", "estate", "topic", "scheduled_at", "place"]
-        widgets = {"scheduled_at": DateTimeInput(), "estate": CommunityEstateSelect()}
-
-    def __init__(self, *args, communities, estates, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = communities
-        self.fields["estate"].queryset = estates
-        self.fields["estate"].label_from_instance = lambda e: f"{e.community.name} · {e.name}"
+class EstateOfCommunityForm(forms.ModelForm):
+    """A meeting form whose estate must belong to its community (meetings.meeting_check_estate,
+    the service's own rule), shown as an error on the estate field."""
 
     def clean(self):
         from disputes.services.cases import CaseError
@@ -300,9 +290,24 @@ class MeetingScheduleForm(forms.ModelForm):
         return data
 
 
-class AgreementDraftForm(forms.ModelForm):
-    """The agreement drafted from its case; Agreement.problems (through the model's clean) says
-    what Art. 34 and Art. 35 require, as the closure service does."""
+class MeetingScheduleForm(EstateOfCommunityForm):
+    """A four-party meeting about the case: its community, an estate of that community only."""
+
+    class Meta:
+        model = Meeting
+        fields = ["community", "estate", "topic", "scheduled_at", "place"]
+        widgets = {"scheduled_at": DateTimeInput(), "estate": CommunityEstateSelect()}
+
+    def __init__(self, *args, communities, estates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+        self.fields["estate"].queryset = estates
+        self.fields["estate"].label_from_instance = lambda e: f"{e.community.name} · {e.name}"
+
+
+class AgreementConfirmsForm(forms.ModelForm):
+    """What the agreement confirms (Agreement.Confirms), ticked by the mediator: any tick makes it
+    ineligible for judicial confirmation. Shared by the workbench's draft and the agreement admin."""
 
     confirms = forms.TypedMultipleChoiceField(
         label=_("the agreement confirms"),
@@ -311,6 +316,11 @@ class AgreementDraftForm(forms.ModelForm):
         required=False,
         help_text=_("Tick what the agreement confirms: any of these means a court cannot confirm it."),
     )
+
+
+class AgreementDraftForm(AgreementConfirmsForm):
+    """The agreement drafted from its case; Agreement.problems (through the model's clean) says
+    what Art. 34 and Art. 35 require, as the closure service does."""
 
     class Meta:
         model = Agreement

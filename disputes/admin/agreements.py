@@ -16,6 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area
+from disputes import admin_forms
 from disputes.admin.scoped import CompactInline, ScopedAdmin, scoped_cases
 from disputes.models import Agreement, AgreementSignature, Case, FollowUp, Party
 from disputes.services import closure as closure_services
@@ -24,16 +25,7 @@ from disputes.services.cases import CaseError
 # --- Agreements --------------------------------------------------------------------------------
 
 
-class AgreementForm(forms.ModelForm):
-    # The mediator ticks what the agreement confirms (Agreement.Confirms): any tick makes it ineligible.
-    confirms = forms.TypedMultipleChoiceField(
-        label=_("the agreement confirms"),
-        choices=Agreement.Confirms.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text=_("Tick what the agreement confirms: any of these means a court cannot confirm it."),
-    )
-
+class AgreementForm(admin_forms.AgreementConfirmsForm):
     class Meta:
         model = Agreement
         fields = [

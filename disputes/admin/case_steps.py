@@ -246,24 +246,29 @@ class CaseStepViews:
             request, template, {**self.admin_site.each_context(request), "opts": self.opts, **context}
         )
 
+    @staticmethod
+    def _posted_stale(request, case: Case) -> bool:
+        # Someone moved the case since this form was shown: refuse rather than act on an outdated
+        # page; the service does the same for a change between load and write.
+        return request.method == "POST" and request.POST.get("version") != str(case.version)
+
+    @staticmethod
+    def _not_possible(case: Case) -> str:
+        return gettext("This step is not possible for case %(number)s in its current state.") % {"number": case.number}
+
+    def _back_to_case(self, request, case: Case, message: str):
+        self.message_user(request, message, messages.WARNING)
+        return redirect(self._change_url(case))
+
     def step_view(self, request, object_id, step):
         case = self._case_for_change(request, object_id)
         step = STEPS.get(step)
-        if request.method == "POST" and request.POST.get("version") != str(case.version):
-            # Someone moved the case since this form was shown: refuse rather than act on an
-            # outdated page; the service does the same for a change between load and write.
-            self.message_user(request, str(services.StaleCase(case.number)), messages.WARNING)
-            return redirect(self._change_url(case))
+        if self._posted_stale(request, case):
+            return self._back_to_case(request, case, str(services.StaleCase(case.number)))
         if step is None or step not in self._steps_for(request, case):
             if step is not None and step.supervisor_only and not self.has_supervise_permission(request):
                 raise PermissionDenied
-            self.message_user(
-                request,
-                gettext("This step is not possible for case %(number)s in its current state.")
-                % {"number": case.number},
-                messages.WARNING,
-            )
-            return redirect(self._change_url(case))
+            return self._back_to_case(request, case, self._not_possible(case))
         staff, chosen, suggested = None, None, None
         if step.name == "accept":
             # Mediators of the case's area and tier only, the signed-in one first (and chosen)

@@ -90,10 +90,11 @@ class EvidenceInline(ReadOnlyInline):
         # long case page does not fetch every photo up front); other files have no preview.
         if not obj.content_type.startswith("image/"):
             return "-"
+        url = evidence_url(obj)
         return format_html(
             '<a href="{}"><img src="{}" alt="{}" loading="lazy" class="linli-evidence-thumb"></a>',
-            evidence_url(obj),
-            evidence_url(obj),
+            url,
+            url,
             obj.original_name,
         )
 

@@ -115,20 +115,11 @@ class ResolutionInline(CompactInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class MeetingAdminForm(forms.ModelForm):
+class MeetingAdminForm(admin_forms.EstateOfCommunityForm):
     class Meta:
         model = Meeting
         fields = ["community", "estate", "topic", "scheduled_at", "place", "minutes", "decisions",
                   "votes_for", "votes_against", "votes_abstain"]  # fmt: skip
-
-    def clean(self):
-        data = super().clean()
-        if data.get("community") is not None:
-            try:
-                meeting_services.meeting_check_estate(community=data["community"], estate=data.get("estate"))
-            except CaseError as exc:
-                self.add_error("estate", str(exc))
-        return data
 
 
 class MeetingHeldForm(forms.Form):

@@ -160,16 +160,9 @@ class CaseDocumentViews:
         case = self._case_for_change(request, object_id)
         button = WORKBENCH.get(doc)
         if doc not in self.DOCUMENTS or button is None or not button.allowed(case):
-            self.message_user(
-                request,
-                gettext("This step is not possible for case %(number)s in its current state.")
-                % {"number": case.number},
-                messages.WARNING,
-            )
-            return redirect(self._change_url(case))
-        if request.method == "POST" and request.POST.get("version") != str(case.version):
-            self.message_user(request, str(services.StaleCase(case.number)), messages.WARNING)
-            return redirect(self._change_url(case))
+            return self._back_to_case(request, case, self._not_possible(case))
+        if self._posted_stale(request, case):
+            return self._back_to_case(request, case, str(services.StaleCase(case.number)))
         return getattr(self, self.DOCUMENTS[doc])(request, case, button)
 
     def _document(self, request, case, button, *, form=None, formset=None, intro=""):

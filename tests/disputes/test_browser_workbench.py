@@ -46,7 +46,9 @@ def submitted_case(transactional_db):
 class BrowserWorkbenchTests:
     def test_mediator1_carries_a_case_from_submitted_to_closed(self, browser_page, submitted_case):
         case = submitted_case
-        context = browser_page.browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=browser_page.base_url)
+        context = browser_page.browser.new_context(
+            viewport=VIEWPORT, locale="zh-CN", base_url=browser_page.base_url, reduced_motion="reduce"
+        )
         page = context.new_page()
         page.set_default_timeout(15_000)
         shots = []

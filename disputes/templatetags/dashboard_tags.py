@@ -18,9 +18,8 @@ register = template.Library()
 @register.simple_tag
 def dashboard_rows(rows, headers) -> str:
     if not rows:
-        return format_html(
-            '<tr><td colspan="{}" class="text-body-secondary">{}</td></tr>', len(headers) + 1, gettext("Nothing in this period.")
-        )
+        empty = gettext("Nothing in this period.")
+        return format_html('<tr><td colspan="{}" class="text-body-secondary">{}</td></tr>', len(headers) + 1, empty)
     shown: dict = {}  # a table repeats the same few numbers: localise and escape each once
 
     def text(value) -> str:

@@ -27,9 +27,15 @@ class Named:
 
 
 ROWS = [
-    {"label": "<b>王某</b> & 李某", "cells": [{"value": 3, "url": "/admin/?a=1&b=<2>"}, {"value": 0, "url": "/x/?q=\"'"}]},
+    {
+        "label": "<b>王某</b> & 李某",
+        "cells": [{"value": 3, "url": "/admin/?a=1&b=<2>"}, {"value": 0, "url": "/x/?q=\"'"}],
+    },
     {"label": Named("西山社区"), "cells": [{"value": 1234567, "url": "/admin/disputes/case/?area=3"}]},
-    {"label": "2026-11", "cells": [{"value": None, "url": ""}, {"value": 2.5, "url": "/y/"}, {"value": 3, "url": "/z/"}]},
+    {
+        "label": "2026-11",
+        "cells": [{"value": None, "url": ""}, {"value": 2.5, "url": "/y/"}, {"value": 3, "url": "/z/"}],
+    },
 ]
 
 
@@ -40,9 +46,12 @@ class DashboardRowsTests(SimpleTestCase):
     def test_the_tag_renders_what_the_template_loop_rendered(self):
         for language in ("zh-hans", "en"):
             for thousands in (False, True):
-                with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=thousands):
-                    with self.subTest(language=language, thousands=thousands):
-                        self.assertEqual(self.render(TAG, ROWS), self.render(TEMPLATE_LOOP, ROWS))
+                with (
+                    translation.override(language),
+                    override_settings(USE_THOUSAND_SEPARATOR=thousands),
+                    self.subTest(language=language, thousands=thousands),
+                ):
+                    self.assertEqual(self.render(TAG, ROWS), self.render(TEMPLATE_LOOP, ROWS))
 
     def test_an_empty_table_says_so_across_every_column(self):
         with translation.override("zh-hans"):

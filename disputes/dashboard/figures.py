@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.models import User
 from disputes.dashboard.scope import Period, Scope, flow_params, month_after
 from disputes.deadlines import CLOCK_FIGURES, PolicyBook, clock_q
 from disputes.models import Case, CaseDayStat, CaseMonthStat, Category
@@ -237,14 +238,15 @@ class Stock:
 
 def stock_for(scope: Scope, *, now: datetime | None = None) -> Stock:
     """The cases with a running clock now, grouped by area and mediator in one query (they are
-    few; the (area, status) index finds them)."""
+    few; the partial index case_running_clock holds every column read), and the mediators'
+    names in a second query for the few mediators found."""
     now = now or timezone.now()
     is_open = Q(status__in=Case.OPEN_STATUSES)
     rows = (
         # Open cases and resolved ones awaiting their follow-up (their clock still runs), as the
         # admin's deadline filter counts them, so a figure and the list behind it agree.
         Case.objects.filter(status__in=STOCK_STATUSES, area_id__in=scope.area_ids)
-        .values("area_id", "mediator_id", "mediator__full_name", "mediator__username")
+        .values("area_id", "mediator_id")
         .annotate(
             open=Count("area_id", filter=is_open),
             overdue=Count("area_id", filter=clock_q("overdue", now, among_running=True)),
@@ -256,8 +258,9 @@ def stock_for(scope: Scope, *, now: datetime | None = None) -> Stock:
         )
         .order_by()
     )
-    # COUNT(area_id), not COUNT(id): every column read is in the partial index case_running_clock, so
-    # PostgreSQL answers from the index alone (50 ms instead of 600 ms at a million cases).
+    # COUNT(area_id), not COUNT(id), and no join: PostgreSQL groups straight off the index
+    # (50 ms instead of 600 ms at a million cases). Joining the mediator's name before grouping
+    # made it sort every running case again: 60 ms against 28 ms for a district's 72,000.
     totals = dict.fromkeys(STOCK_NAMES, 0)
     by_area: dict = defaultdict(lambda: dict.fromkeys(STOCK_NAMES, 0))
     by_mediator: dict = {}
@@ -267,17 +270,15 @@ def stock_for(scope: Scope, *, now: datetime | None = None) -> Stock:
             totals[name] += row[name]
             area_row[name] += row[name]
         if row["mediator_id"]:
-            m = by_mediator.setdefault(
-                row["mediator_id"],
-                {
-                    "id": row["mediator_id"],
-                    "name": row["mediator__full_name"] or row["mediator__username"],
-                    "open": 0,
-                    "overdue": 0,
-                },
-            )
+            pk = row["mediator_id"]
+            m = by_mediator.setdefault(pk, {"id": pk, "name": "", "open": 0, "overdue": 0})
             m["open"] += row["open"]
             m["overdue"] += row["overdue"]
+    if by_mediator:
+        for pk, full_name, username in User.objects.filter(pk__in=by_mediator).values_list(
+            "pk", "full_name", "username"
+        ):
+            by_mediator[pk]["name"] = full_name or username
     area_rows = [{"area": a, **by_area[a.pk]} for a in scope.rows]
     if None in by_area:
         area_rows.append({"area": None, **by_area[None]})

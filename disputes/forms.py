@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Area, Estate
 from accounts.validators import normalise_phone, validate_mainland_mobile
 from config.inputs import parse_uuid
+from config.widgets import QuickSelect
 from disputes import uploads
 from disputes.models import Category, Party
 
@@ -78,13 +79,21 @@ class CaseFilingForm(forms.Form):
     )
 
     community = forms.ModelChoiceField(
-        label=_("Community"), queryset=Area.objects.none(), empty_label=_("Choose your community")
+        label=_("Community"), queryset=Area.objects.none(), empty_label=_("Choose your community"), widget=QuickSelect
     )
     grid = forms.ModelChoiceField(
-        label=_("Grid (optional)"), queryset=Area.objects.none(), required=False, empty_label=_("I don't know")
+        label=_("Grid (optional)"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=_("I don't know"),
+        widget=QuickSelect,
     )
     estate = forms.ModelChoiceField(
-        label=_("Estate (optional)"), queryset=Estate.objects.none(), required=False, empty_label=_("Not in an estate")
+        label=_("Estate (optional)"),
+        queryset=Estate.objects.none(),
+        required=False,
+        empty_label=_("Not in an estate"),
+        widget=QuickSelect,
     )
     building = forms.CharField(
         label=_("Building / unit (optional)"),
@@ -94,7 +103,10 @@ class CaseFilingForm(forms.Form):
     )
 
     category = forms.ModelChoiceField(
-        label=_("What kind of problem is it?"), queryset=Category.objects.none(), empty_label=_("Choose a kind")
+        label=_("What kind of problem is it?"),
+        queryset=Category.objects.none(),
+        empty_label=_("Choose a kind"),
+        widget=QuickSelect,
     )
     title = forms.CharField(
         label=_("In a few words"),

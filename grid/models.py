@@ -199,32 +199,6 @@ class ScreeningReport(models.Model):
         return self.found == 0
 
 
-class CampaignNotice(models.Model):
-    """A late grid's reminder, then its escalation to the tier above: one row each, claimed once
-    (the unique constraint makes a second scan, or a second worker, a no-op)."""
-
-    class Stage(models.TextChoices):
-        REMINDER = "reminder", _("Reminder")
-        ESCALATION = "escalation", _("Put before the tier above")
-
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="notices")
-    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
-    stage = models.CharField(max_length=20, choices=Stage)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True)
-    recipients = models.JSONField(default=list)
-
-    class Meta:
-        verbose_name = _("late report notice")
-        verbose_name_plural = _("late report notices")
-        constraints = [
-            models.UniqueConstraint(fields=["campaign", "grid", "stage"], name="campaign_notice_once_per_stage")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.campaign} · {self.grid} · {self.get_stage_display()}"
-
-
 class ServiceOrder(models.Model):
     """群众点单 · 社区派单 · 党员接单: a resident's request for help, dispatched by the grid worker or
     the community to a volunteer or party member (or taken by the worker), done, confirmed and rated."""
@@ -282,8 +256,10 @@ class ServiceOrder(models.Model):
         verbose_name_plural = _("service orders")
         ordering = ["-posted_at", "-id"]
         indexes = [
-            # used by grid.services.order_late_scan (open orders by age)
+            # used by the reminder rules (disputes.services.reminders.rules.find_orders): open orders
+            # by age and by "needed by"
             models.Index(fields=["status", "posted_at"], name="order_status_posted"),
+            models.Index(fields=["status", "needed_by"], name="order_status_needed_by"),
         ]
 
     def __str__(self) -> str:
@@ -305,27 +281,6 @@ ORDER_TRANSITIONS = {
     ServiceOrder.Status.ACCEPTED: (ServiceOrder.Status.DONE, ServiceOrder.Status.CASE),
     ServiceOrder.Status.DONE: (ServiceOrder.Status.CONFIRMED,),
 }
-
-
-class OrderNotice(models.Model):
-    """An unaccepted or overdue order's reminder, then its escalation: one row each, claimed once."""
-
-    class Stage(models.TextChoices):
-        UNACCEPTED = "unaccepted", _("Not taken yet")
-        OVERDUE = "overdue", _("Overdue")
-        ESCALATION = "escalation", _("Put before the tier above")
-
-    order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="notices")
-    stage = models.CharField(max_length=20, choices=Stage)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True)
-    recipients = models.JSONField(default=list)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["order", "stage"], name="order_notice_once_per_stage")]
-
-    def __str__(self) -> str:
-        return f"{self.order} · {self.get_stage_display()}"
 
 
 class GridDayStat(models.Model):

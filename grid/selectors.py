@@ -1,13 +1,15 @@
 """Reads of grid work with more than one caller."""
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Organisation, User
-from disputes.models import Case
+from disputes.models import Case, Reminder, Rule
+from disputes.services.reminders.rules import grid_report_period
 from grid.access import own_diary_entries
-from grid.models import Campaign, CampaignNotice, DiaryEntry, GridMember
+from grid.models import Campaign, DiaryEntry, GridMember
 
 DIARY_PAGE = 30
 
@@ -30,7 +32,8 @@ STATE_LABELS = {
 
 def campaign_overview(campaign: Campaign, *, now=None) -> tuple[list[Area], dict[str, int]]:
     """Every grid of the campaign with its report's figures and its state, in one query
-    (a filtered LEFT JOIN on the report, an EXISTS on the escalation); plus the count per state."""
+    (a filtered LEFT JOIN on the report, an EXISTS on the reminder rows that put a late grid before
+    the tier above); plus the count per state."""
     now = now or timezone.now()
     grids = (
         Area.objects.filter(kind=Area.Kind.GRID, path__startswith=campaign.area.path)
@@ -42,8 +45,12 @@ def campaign_overview(campaign: Campaign, *, now=None) -> tuple[list[Area], dict
             fixed=F("report__fixed"),
             filed_at=F("report__filed_at"),
             escalated=Exists(
-                CampaignNotice.objects.filter(
-                    campaign=campaign, grid=OuterRef("pk"), stage=CampaignNotice.Stage.ESCALATION
+                Reminder.objects.filter(
+                    case__isnull=True,
+                    rule=Rule.GRID_REPORT_ESCALATED,
+                    period=Concat(
+                        Value(grid_report_period(campaign.pk, "")), Cast(OuterRef("pk"), CharField())
+                    ),
                 )
             ),
         )

@@ -354,16 +354,6 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "disputes.tasks.clocks_restamp_dispatch_task",
         "schedule": 60.0,
     },
-    # Late screening reports (grid.services.campaign_late_scan): reminded, then escalated.
-    "grid-campaign-late-scan": {
-        "task": "grid.tasks.campaign_late_scan_task",
-        "schedule": 15 * 60.0,
-    },
-    # Unaccepted and overdue help requests (grid.services.order_late_scan).
-    "grid-order-late-scan": {
-        "task": "grid.tasks.order_late_scan_task",
-        "schedule": 15 * 60.0,
-    },
     # Nightly, in TIME_ZONE (CELERY_TIMEZONE): a quiet hour for deleting files.
     "sms-dispatch-due": {
         "task": "accounts.tasks.sms_dispatch_due_task",

@@ -48,9 +48,7 @@ def campaign_overview(campaign: Campaign, *, now=None) -> tuple[list[Area], dict
                 Reminder.objects.filter(
                     case__isnull=True,
                     rule=Rule.GRID_REPORT_ESCALATED,
-                    period=Concat(
-                        Value(grid_report_period(campaign.pk, "")), Cast(OuterRef("pk"), CharField())
-                    ),
+                    period=Concat(Value(grid_report_period(campaign.pk, "")), Cast(OuterRef("pk"), CharField())),
                 )
             ),
         )

@@ -4,7 +4,7 @@ help requests. Late reports and late help requests are reminded by the reminder 
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone

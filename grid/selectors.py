@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Organisation, User
+from accounts.selectors import area_subtree_q
 from disputes.models import Case, Reminder, Rule
 from disputes.services.reminders.rules import grid_report_period
 from grid.access import own_diary_entries
@@ -30,13 +31,16 @@ STATE_LABELS = {
 }
 
 
-def campaign_overview(campaign: Campaign, *, now=None) -> tuple[list[Area], dict[str, int]]:
+def campaign_overview(
+    campaign: Campaign, *, now=None, within: list[Area] | None = None
+) -> tuple[list[Area], dict[str, int]]:
     """Every grid of the campaign with its report's figures and its state, in one query
     (a filtered LEFT JOIN on the report, an EXISTS on the reminder rows that put a late grid before
-    the tier above); plus the count per state."""
+    the tier above); plus the count per state. `within`: only the grids in these areas' subtrees."""
     now = now or timezone.now()
+    scope = area_subtree_q(within) if within is not None else Q()
     grids = (
-        Area.objects.filter(kind=Area.Kind.GRID, path__startswith=campaign.area.path)
+        Area.objects.filter(scope, kind=Area.Kind.GRID, path__startswith=campaign.area.path)
         .annotate(
             report=FilteredRelation("screening_reports", condition=Q(screening_reports__campaign=campaign)),
             report_id=F("report__id"),

@@ -74,14 +74,20 @@ def grid_stats_rebuild() -> int:
     return len(rows)
 
 
-def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict:
-    """The grid figures of the areas' subtrees for the days start..end: one query on the counters
-    and one on the period's campaigns (grids due, reports filed and zero, by correlated counts)."""
-    now = now or timezone.now()
+def due_in(start: date | None, end: date | None) -> Q:
+    """The campaigns whose reports fall due in the period (the report figures' period)."""
+    q = Q()
+    if start:
+        q &= Q(due_at__date__gte=start)
+    if end:
+        q &= Q(due_at__date__lte=end)
+    return q
+
+
+def campaigns_with_counts(campaigns, areas: list[Area]):
+    """Campaigns annotated, within the areas' subtrees, with their grids due, reports filed and
+    zero reports: correlated counts, one query for any number of campaigns."""
     in_scope = area_subtree_q(areas, prefix="grid__")
-    sums = GridDayStat.objects.filter(in_scope, day__gte=start, day__lte=end).aggregate(
-        **{name: Coalesce(Sum(name), 0) for name in GridDayStat.FIGURES}
-    )
     grids_due = (
         Area.objects.filter(area_subtree_q(areas), kind=Area.Kind.GRID, path__startswith=OuterRef("area__path"))
         .order_by()
@@ -100,15 +106,25 @@ def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict
             output_field=IntegerField(),
         )
 
-    # One query: the period's campaigns with, in scope, their grids due, reports filed and zero reports.
+    return campaigns.annotate(
+        grids=Coalesce(Subquery(grids_due, output_field=IntegerField()), 0),
+        filed=Coalesce(reports(), 0),
+        zero=Coalesce(reports(found=0), 0),
+    )
+
+
+def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict:
+    """The grid figures of the areas' subtrees for the days start..end: one query on the counters
+    and one on the period's campaigns (campaigns_with_counts)."""
+    now = now or timezone.now()
+    in_scope = area_subtree_q(areas, prefix="grid__")
+    sums = GridDayStat.objects.filter(in_scope, day__gte=start, day__lte=end).aggregate(
+        **{name: Coalesce(Sum(name), 0) for name in GridDayStat.FIGURES}
+    )
     campaigns = list(
-        Campaign.objects.filter(due_at__date__gte=start, due_at__date__lte=end)
-        .annotate(
-            grids=Coalesce(Subquery(grids_due, output_field=IntegerField()), 0),
-            filed=Coalesce(reports(), 0),
-            zero=Coalesce(reports(found=0), 0),
+        campaigns_with_counts(Campaign.objects.filter(due_in(start, end)), areas).values(
+            "due_at", "grids", "filed", "zero"
         )
-        .values("due_at", "grids", "filed", "zero")
     )
     late = sum(max(c["grids"] - c["filed"], 0) for c in campaigns if c["due_at"] <= now)
     return {

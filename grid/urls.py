@@ -6,6 +6,7 @@ app_name = "grid"
 
 urlpatterns = [
     path("diary/", diary.diary, name="diary"),
+    path("entries/", diary.entry_list, name="entry_list"),
     path("diary/<str:pk>/", diary.entry_detail, name="entry_detail"),
     path("diary/<str:pk>/case/", diary.entry_to_case, name="entry_to_case"),
 ]

@@ -2,7 +2,7 @@ from django import template
 
 from accounts.models import Area
 from accounts.selectors import served_areas
-from grid import access, selectors, stats
+from grid import access, lists, selectors, stats
 
 register = template.Library()
 
@@ -39,5 +39,13 @@ def grid_dashboard(board):
         areas = list(Area.objects.filter(parent__isnull=True))
     else:
         areas = served_areas(scope.user)
-    figures = stats.grid_figures(areas=areas, start=board.period.start, end=board.period.end)
-    return {"figures": figures}
+    period = board.period
+    figures = stats.grid_figures(areas=areas, start=period.start, end=period.end)
+    return {"figures": figures, "links": lists.figure_links(area=scope.area, start=period.start, end=period.end)}
+
+
+@register.filter
+def masked(value: str) -> str:
+    """A name or household in a list: its first character, the rest as stars (张** for 张大爷)."""
+    value = (value or "").strip()
+    return f"{value[0]}{'*' * min(len(value) - 1, 3)}" if value else ""

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Estate
 from config.inputs import parse_id
 from disputes.services.cases import CaseError
-from grid import access, selectors, services
+from grid import access, lists, selectors, services
 from grid.forms import DiaryEntryForm, EntryToCaseForm
 from grid.models import DiaryEntry
 
@@ -98,3 +98,22 @@ def entry_to_case(request, pk):
         return redirect("grid:entry_detail", pk=entry.pk)
     messages.success(request, _("Case %(number)s was filed from this entry.") % {"number": case.number})
     return redirect("grid:entry_detail", pk=entry.pk)
+
+
+@login_required
+def entry_list(request):
+    """The entries of the user's areas (a supervisor's, a grid head's), filtered by kind, period
+    and grid: the list behind the dashboard's diary figures. Names and households are masked (the
+    entry's page shows them to whom grid.access lets in); one page at a time, in constant queries."""
+    if not access.work_areas(request.user):
+        raise PermissionDenied
+    f = lists.GridFilter.from_query(request.user, request.GET)
+    entries, more = lists.page_of(lists.diary_entries_for(request.user, f), f.page)
+    context = {
+        "entries": entries,
+        "filter": f,
+        "kinds": DiaryEntry.Kind.choices,
+        "next_query": f.query(page=f.page + 1) if more else "",
+        "previous_query": f.query(page=f.page - 1) if f.page > 1 else "",
+    }
+    return render(request, "grid/entry_list.html", context)

@@ -120,6 +120,13 @@ def can_report_for(user: User, grid: Area) -> bool:
     return grid.kind == Area.Kind.GRID and any(grid.path.startswith(a.path) for a in diary_areas(user))
 
 
+def can_follow_up(user: User, entry: DiaryEntry) -> bool:
+    """Who marks an entry's hazard removed (整改完成): its author, and the grid workers and heads of its grid."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return entry.author_id == user.pk or can_report_for(user, entry.grid)
+
+
 def reports_visible_to(user: User) -> QuerySet[ScreeningReport]:
     return ScreeningReport.objects.filter(area_scope_q(user, prefix="grid__"))
 

@@ -214,6 +214,12 @@ class OrderDoneForm(forms.Form):
         return photo or None
 
 
+class HazardRemovedForm(OrderDoneForm):
+    """整改完成: how the hazard was removed, and a photo of the place now."""
+
+    note = forms.CharField(label=_("How it was removed"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class OrderConfirmForm(forms.Form):
     rating = forms.TypedChoiceField(
         label=_("How satisfied are you?"), choices=ServiceOrder.Rating.choices, coerce=int, widget=forms.RadioSelect

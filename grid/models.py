@@ -99,6 +99,12 @@ class DiaryEntry(models.Model):
     action = models.TextField(_("what was done"), blank=True)
     result = models.TextField(_("result"), blank=True)
     hazard_removed_at = models.DateTimeField(_("hazard removed at"), null=True, blank=True)
+    # The follow-up of a hazard (整改完成): who marked it removed and how; a photo is a DiaryPhoto
+    # with removal=True.
+    hazard_removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    hazard_removed_note = models.TextField(_("how the hazard was removed"), blank=True)
     # Made on the phone when the entry is typed: a resend after a lost answer finds this row.
     idempotency_key = models.UUIDField(unique=True, editable=False)
     case = models.OneToOneField(
@@ -120,6 +126,14 @@ class DiaryEntry(models.Model):
             models.Index(fields=["author", "-happened_at", "-id"], name="diary_author_newest"),
             # used by the figures per grid and period
             models.Index(fields=["grid", "kind", "happened_at"], name="diary_grid_kind_when"),
+            # used by grid.lists.diary_entries_for (an area's newest entries, of a kind)
+            models.Index(fields=["kind", "-happened_at", "-id"], name="diary_kind_newest"),
+            # used by grid.lists.diary_entries_for (hazards removed in a period, newest first)
+            models.Index(
+                fields=["-hazard_removed_at", "-id"],
+                condition=Q(hazard_removed_at__isnull=False),
+                name="diary_hazard_removed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -128,6 +142,8 @@ class DiaryEntry(models.Model):
 
 class DiaryPhoto(models.Model):
     entry = models.ForeignKey(DiaryEntry, on_delete=models.CASCADE, related_name="photos")
+    # Taken when the hazard was removed (the follow-up), not at the visit.
+    removal = models.BooleanField(default=False)
     file = models.FileField(upload_to="diary/%Y/%m/")
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=50)

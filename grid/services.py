@@ -103,13 +103,28 @@ def diary_entry_to_case(*, entry: DiaryEntry, actor: User, category_id: int, tit
 
 
 @transaction.atomic
-def hazard_mark_removed(*, entry: DiaryEntry) -> DiaryEntry:
+def hazard_mark_removed(*, entry: DiaryEntry, actor: User | None = None, note: str = "", photo=None) -> DiaryEntry:
+    """整改完成: the hazard an entry found is marked removed, once (a second mark changes nothing),
+    with how and a photo; counted as "hazards removed" on the day (grid.stats)."""
     if entry.kind != DiaryEntry.Kind.HAZARD:
         raise GridError(_("Only a hazard can be marked as removed."))
     now = timezone.now()
-    if DiaryEntry.objects.filter(pk=entry.pk, hazard_removed_at__isnull=True).update(hazard_removed_at=now):
+    marked = DiaryEntry.objects.filter(pk=entry.pk, hazard_removed_at__isnull=True).update(
+        hazard_removed_at=now, hazard_removed_by=actor, hazard_removed_note=note
+    )
+    if marked:
         stats.stat_add(grid_id=entry.grid_id, day=stats.local_day(now), hazards_removed=1)
-    entry.refresh_from_db(fields=["hazard_removed_at"])
+        if photo is not None:
+            photo.seek(0)
+            DiaryPhoto.objects.create(
+                entry=entry,
+                removal=True,
+                file=photo,
+                original_name=photo.name[:200],
+                content_type=photo.content_type,
+                size=photo.size,
+            )
+    entry.refresh_from_db(fields=["hazard_removed_at", "hazard_removed_by", "hazard_removed_note"])
     return entry
 
 

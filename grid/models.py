@@ -299,14 +299,13 @@ ORDER_TRANSITIONS = {
 }
 
 
-class GridDayStat(models.Model):
-    """The grid figures of one grid and day, kept by the grid services in the same transaction as
-    the row they count (as disputes.stats keeps the dispute figures), so the dashboard sums a few
-    hundred small rows instead of counting millions of diary entries. grid.stats.grid_stats_rebuild
-    recomputes them from the rows and must give the same numbers."""
+class GridStatCounters(models.Model):
+    """The grid figures of one grid over a day or a month, kept by the grid services in the same
+    transaction as the row they count (as disputes.stats keeps the dispute figures), so the
+    dashboard sums a few thousand small rows instead of counting millions of diary entries.
+    grid.stats.grid_stats_rebuild recomputes them from the rows and must give the same numbers."""
 
     grid = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
     opinions = models.PositiveIntegerField(default=0)
     disputes_found = models.PositiveIntegerField(default=0)
     hazards_found = models.PositiveIntegerField(default=0)
@@ -328,9 +327,33 @@ class GridDayStat(models.Model):
     )
 
     class Meta:
+        abstract = True
+
+
+class GridDayStat(GridStatCounters):
+    """The figures of one grid and day: the days at a period's edges."""
+
+    day = models.DateField()
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["grid", "day"], name="grid_day_stat_unique")]
         # used by grid.stats.grid_figures (a period's days; the grid join filters the scope)
         indexes = [models.Index(fields=["day", "grid"], name="grid_day_stat_day")]
 
     def __str__(self) -> str:
         return f"{self.grid_id} {self.day}"
+
+
+class GridMonthStat(GridStatCounters):
+    """The same figures summed per grid and month (`month` is its first day), kept alongside the
+    daily rows: a year of 500 grids is 6,000 rows instead of 180,000 (disputes.CaseMonthStat)."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grid", "month"], name="grid_month_stat_unique")]
+        # used by grid.stats.grid_figures (a period's whole months)
+        indexes = [models.Index(fields=["month", "grid"], name="grid_month_stat_month")]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.month:%Y-%m}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Area
 from accounts.selectors import area_subtree_q
-from grid.models import Campaign, DiaryEntry, GridDayStat, ScreeningReport, ServiceOrder
+from grid.models import Campaign, DiaryEntry, GridDayStat, GridMonthStat, ScreeningReport, ServiceOrder
 
 KIND_FIGURE = {
     DiaryEntry.Kind.OPINION: "opinions",
@@ -21,12 +21,14 @@ KIND_FIGURE = {
 
 
 def stat_add(*, grid_id: int, day: date, **deltas: int) -> None:
-    """Add to one grid-day's counters (called inside the service's transaction)."""
+    """Add to one grid's counters of the day and of its month (inside the service's transaction)."""
     deltas = {k: v for k, v in deltas.items() if v}
     if not deltas:
         return
-    GridDayStat.objects.get_or_create(grid_id=grid_id, day=day)
-    GridDayStat.objects.filter(grid_id=grid_id, day=day).update(**{k: F(k) + v for k, v in deltas.items()})
+    update = {k: F(k) + v for k, v in deltas.items()}
+    for model, key in ((GridDayStat, {"day": day}), (GridMonthStat, {"month": day.replace(day=1)})):
+        model.objects.get_or_create(grid_id=grid_id, **key)
+        model.objects.filter(grid_id=grid_id, **key).update(**update)
 
 
 def local_day(moment) -> date:
@@ -37,6 +39,7 @@ def local_day(moment) -> date:
 def grid_stats_rebuild() -> int:
     """Recompute every counter from the rows (after a bulk load, or to check the kept ones)."""
     GridDayStat.objects.all().delete()
+    GridMonthStat.objects.all().delete()
     tz = timezone.get_current_timezone()
     rows: dict[tuple[int, date], dict[str, int]] = {}
 
@@ -70,6 +73,14 @@ def grid_stats_rebuild() -> int:
             add(r["grid_id"], r["day"], name, r["n"])
     GridDayStat.objects.bulk_create(
         [GridDayStat(grid_id=g, day=d, **counts) for (g, d), counts in rows.items()], batch_size=5000
+    )
+    months: dict[tuple[int, date], dict[str, int]] = {}
+    for (grid_id, day), counts in rows.items():
+        month = months.setdefault((grid_id, day.replace(day=1)), {})
+        for name, n in counts.items():
+            month[name] = month.get(name, 0) + n
+    GridMonthStat.objects.bulk_create(
+        [GridMonthStat(grid_id=g, month=m, **counts) for (g, m), counts in months.items()], batch_size=5000
     )
     return len(rows)
 
@@ -116,11 +127,23 @@ def campaigns_with_counts(campaigns, areas: list[Area]):
 def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict:
     """The grid figures of the areas' subtrees for the days start..end: one query on the counters
     and one on the period's campaigns (campaigns_with_counts)."""
+    from disputes.dashboard.figures import Period, period_split  # the dispute figures' one split
+
     now = now or timezone.now()
     in_scope = area_subtree_q(areas, prefix="grid__")
-    sums = GridDayStat.objects.filter(in_scope, day__gte=start, day__lte=end).aggregate(
-        **{name: Coalesce(Sum(name), 0) for name in GridDayStat.FIGURES}
-    )
+    # Whole months from the monthly rows, the days at the edges from the daily rows.
+    months, days = period_split(Period("custom", start, end))
+    day_q = Q(pk__in=[])
+    for first, last in days:
+        day_q |= Q(day__gte=first, day__lte=last)
+    sums = dict.fromkeys(GridDayStat.FIGURES, 0)
+    parts = [(GridDayStat, day_q)]
+    if months:
+        parts.append((GridMonthStat, Q(month__gte=months[0], month__lte=months[1])))
+    for model, q in parts:
+        found = model.objects.filter(in_scope, q).aggregate(**{name: Sum(name) for name in GridDayStat.FIGURES})
+        for name, n in found.items():
+            sums[name] += n or 0
     campaigns = list(
         campaigns_with_counts(Campaign.objects.filter(due_in(start, end)), areas).values(
             "due_at", "grids", "filed", "zero"

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Area
@@ -84,10 +84,10 @@ def campaign_list(request):
 
 
 STATE_FILTER_LABELS = {
-    "due": _lazy("Reports due"),
-    "filed": _lazy("Reports filed"),
-    "zero": _lazy("Zero reports"),
-    "late": _lazy("Reports late"),
+    "due": gettext_lazy("Reports due"),
+    "filed": gettext_lazy("Reports filed"),
+    "zero": gettext_lazy("Zero reports"),
+    "late": gettext_lazy("Reports late"),
 }
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -60,10 +60,10 @@ def order_list(request):
 
 
 STAGE_LABELS = {
-    "posted": _lazy("Posted in the period"),
-    "taken": _lazy("Taken in the period"),
-    "done": _lazy("Done and confirmed in the period"),
-    "satisfied": _lazy("Confirmed in the period, resident satisfied"),
+    "posted": gettext_lazy("Posted in the period"),
+    "taken": gettext_lazy("Taken in the period"),
+    "done": gettext_lazy("Done and confirmed in the period"),
+    "satisfied": gettext_lazy("Confirmed in the period, resident satisfied"),
 }
 
 

@@ -135,6 +135,11 @@ class CampaignForm(forms.Form):
     checklist = forms.CharField(
         label=_("Checklist"), widget=forms.Textarea(attrs={"rows": 4}), help_text=_("One item a line.")
     )
+    repeats_monthly = forms.BooleanField(
+        label=_("Repeat every month"),
+        required=False,
+        help_text=_("When the period ends, the same campaign starts again for the next month."),
+    )
 
     def __init__(self, *args, areas, **kwargs):
         super().__init__(*args, **kwargs)

@@ -170,6 +170,12 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns_started", editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A monthly campaign (每月安全大走访) is started again for the next month when its period ends
+    # (grid.services.campaigns_repeat); `previous` is unique, so each month is made once.
+    repeats_monthly = models.BooleanField(_("repeat every month"), default=False)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_campaign", editable=False
+    )
 
     class Meta:
         verbose_name = _("screening campaign")

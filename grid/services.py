@@ -4,7 +4,7 @@ help requests. Late reports and late help requests are reminded by the reminder 
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -134,7 +134,15 @@ def hazard_mark_removed(*, entry: DiaryEntry, actor: User | None = None, note: s
 
 @transaction.atomic
 def campaign_start(
-    *, actor: User, area: Area, title: str, period_start, period_end, due_at: datetime, checklist: str
+    *,
+    actor: User,
+    area: Area,
+    title: str,
+    period_start,
+    period_end,
+    due_at: datetime,
+    checklist: str,
+    repeats_monthly: bool = False,
 ) -> Campaign:
     if period_end < period_start:
         raise GridError(_("The period must end on or after its first day."))
@@ -146,7 +154,49 @@ def campaign_start(
         period_end=period_end,
         due_at=due_at,
         checklist=checklist,
+        repeats_monthly=repeats_monthly,
     )
+
+
+def _month_later(day: date) -> date:
+    """The same day a month later; the last day of a month stays the last day (Jan 31 -> Feb 28
+    -> Mar 31), so a period of whole months stays whole."""
+    following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    last = (following + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    if (day + timedelta(days=1)).month != day.month:
+        return last
+    return following.replace(day=min(day.day, last.day))
+
+
+def campaigns_repeat(*, today: date | None = None) -> int:
+    """Start the next month of every monthly campaign whose period has ended: the same area,
+    title and checklist, the period a month later, reports due as long after its end as before.
+    Once per campaign (Campaign.previous is unique: a second run, or a second worker, makes
+    nothing); a campaign missed for months is caught up month by month. Returns those made."""
+    today = today or timezone.localdate()
+    made = 0
+    ended = Campaign.objects.filter(repeats_monthly=True, period_end__lt=today, next_campaign__isnull=True)
+    for campaign in ended.order_by("pk"):
+        while campaign is not None and campaign.period_end < today:
+            end = _month_later(campaign.period_end)
+            try:
+                with transaction.atomic():
+                    campaign = Campaign.objects.create(
+                        previous=campaign,
+                        created_by_id=campaign.created_by_id,
+                        area_id=campaign.area_id,
+                        title=campaign.title,
+                        period_start=_month_later(campaign.period_start),
+                        period_end=end,
+                        due_at=campaign.due_at + (end - campaign.period_end),
+                        checklist=campaign.checklist,
+                        repeats_monthly=True,
+                    )
+            except IntegrityError:
+                campaign = None  # another run made it
+            else:
+                made += 1
+    return made
 
 
 def campaign_grids(campaign: Campaign):

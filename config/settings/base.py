@@ -359,6 +359,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.tasks.sms_dispatch_due_task",
         "schedule": 60.0,
     },
+    # Monthly screening campaigns start again for the next month (grid.services.campaigns_repeat).
+    "grid-campaigns-repeat": {
+        "task": "grid.tasks.campaigns_repeat_task",
+        "schedule": crontab(hour=0, minute=10),
+    },
     "housekeeping": {
         "task": "disputes.tasks.housekeeping_run_task",
         "schedule": crontab(hour=3, minute=30),

@@ -154,3 +154,46 @@ class CampaignTests:
     def test_a_plain_resident_cannot_start_one(self, client, areas):
         client.force_login(make_user("rita", role=User.Role.RESIDENT))
         assert client.post(reverse("grid:campaign_list"), {"title": "x"}).status_code == 403
+
+
+class MonthlyCampaignTests:
+    def test_a_monthly_campaign_starts_again_each_month_once(self, client, areas, sue):
+        from datetime import date, datetime
+
+        from grid.models import Campaign
+        from grid.tasks import campaigns_repeat_task
+
+        client.force_login(sue)
+        client.post(
+            reverse("grid:campaign_list"),
+            {
+                "title": "每月安全大走访",
+                "area": areas["C1"].pk,
+                "period_start": "2026-11-01",
+                "period_end": "2026-11-30",
+                "due_at": "2026-12-03T17:00",
+                "checklist": "燃气\n消防通道",
+                "repeats_monthly": "on",
+            },
+        )
+        november = Campaign.objects.get()
+        assert november.repeats_monthly
+        services.campaign_start(  # not repeating: left alone
+            actor=sue, area=areas["C1"], title="网格摸底", period_start=date(2026, 10, 1),
+            period_end=date(2026, 10, 31), due_at=timezone.now(), checklist="人口",
+        )  # fmt: skip
+        assert services.campaigns_repeat(today=date(2026, 11, 30)) == 0  # the period has not ended
+        assert services.campaigns_repeat(today=date(2026, 12, 1)) == 1
+        assert services.campaigns_repeat(today=date(2026, 12, 1)) == 0  # once
+        december = november.next_campaign
+        assert (december.period_start, december.period_end) == (date(2026, 12, 1), date(2026, 12, 31))
+        assert timezone.localtime(december.due_at).replace(tzinfo=None) == datetime(2027, 1, 3, 17, 0)
+        assert (december.title, december.checklist, december.area) == (november.title, november.checklist, areas["C1"])
+        # Not run for two months: caught up month by month to March, February ending on its last day.
+        assert services.campaigns_repeat(today=date(2027, 3, 1)) == 3
+        february = december.next_campaign.next_campaign
+        assert (february.period_start, february.period_end) == (date(2027, 2, 1), date(2027, 2, 28))
+        assert Campaign.objects.filter(title="网格摸底").count() == 1
+        assert campaigns_repeat_task.delay().get() == 0  # the beat's task: today, nothing due yet
+        html = client.get(reverse("grid:campaign_detail", args=[february.pk])).content.decode()
+        assert 'id="campaign-repeats"' in html

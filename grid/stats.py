@@ -5,7 +5,7 @@ figures of a scope and period, read from the counters and the campaign tables in
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -136,13 +136,21 @@ def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict
     day_q = Q(pk__in=[])
     for first, last in days:
         day_q |= Q(day__gte=first, day__lte=last)
+    month_q = Q(month__gte=months[0], month__lte=months[1]) if months else Q(pk__in=[])
+
+    def part(model, q):
+        # One row of sums (grouped by a constant: no GROUP BY), so the two parts are one UNION ALL.
+        return (
+            model.objects.filter(in_scope, q)
+            .order_by()
+            .values(one=Value(1))
+            .annotate(**{name: Sum(name) for name in GridDayStat.FIGURES})
+            .values_list(*GridDayStat.FIGURES)
+        )
+
     sums = dict.fromkeys(GridDayStat.FIGURES, 0)
-    parts = [(GridDayStat, day_q)]
-    if months:
-        parts.append((GridMonthStat, Q(month__gte=months[0], month__lte=months[1])))
-    for model, q in parts:
-        found = model.objects.filter(in_scope, q).aggregate(**{name: Sum(name) for name in GridDayStat.FIGURES})
-        for name, n in found.items():
+    for row in part(GridDayStat, day_q).union(part(GridMonthStat, month_q), all=True):
+        for name, n in zip(GridDayStat.FIGURES, row, strict=True):
             sums[name] += n or 0
     campaigns = list(
         campaigns_with_counts(Campaign.objects.filter(due_in(start, end)), areas).values(

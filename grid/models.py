@@ -311,7 +311,9 @@ class GridStatCounters(models.Model):
     dashboard sums a few thousand small rows instead of counting millions of diary entries.
     grid.stats.grid_stats_rebuild recomputes them from the rows and must give the same numbers."""
 
-    grid = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (grid, day|month) key serves lookups by grid, and a grid-only
+    # index let PostgreSQL merge-join along it, reading every row instead of the period's range.
+    grid = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+", db_index=False)
     opinions = models.PositiveIntegerField(default=0)
     disputes_found = models.PositiveIntegerField(default=0)
     hazards_found = models.PositiveIntegerField(default=0)
@@ -343,8 +345,11 @@ class GridDayStat(GridStatCounters):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["grid", "day"], name="grid_day_stat_unique")]
-        # used by grid.stats.grid_figures (a period's days; the grid join filters the scope)
-        indexes = [models.Index(fields=["day", "grid"], name="grid_day_stat_day")]
+        # used by grid.stats.grid_figures: a period's days, read from the index alone (PostgreSQL
+        # INCLUDE; without it the planner merge-joined along the (grid, day) key, 20 ms at 2M entries)
+        indexes = [
+            models.Index(fields=["day", "grid"], include=GridStatCounters.FIGURES, name="grid_day_stat_day_cover")
+        ]
 
     def __str__(self) -> str:
         return f"{self.grid_id} {self.day}"
@@ -358,8 +363,12 @@ class GridMonthStat(GridStatCounters):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["grid", "month"], name="grid_month_stat_unique")]
-        # used by grid.stats.grid_figures (a period's whole months)
-        indexes = [models.Index(fields=["month", "grid"], name="grid_month_stat_month")]
+        # used by grid.stats.grid_figures (a period's whole months, from the index alone)
+        indexes = [
+            models.Index(
+                fields=["month", "grid"], include=GridStatCounters.FIGURES, name="grid_month_stat_month_cover"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.grid_id} {self.month:%Y-%m}"

@@ -130,7 +130,6 @@ def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict
     from disputes.dashboard.figures import Period, period_split  # the dispute figures' one split
 
     now = now or timezone.now()
-    in_scope = area_subtree_q(areas, prefix="grid__")
     # Whole months from the monthly rows, the days at the edges from the daily rows.
     months, days = period_split(Period("custom", start, end))
     day_q = Q(pk__in=[])
@@ -138,10 +137,15 @@ def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict
         day_q |= Q(day__gte=first, day__lte=last)
     month_q = Q(month__gte=months[0], month__lte=months[1]) if months else Q(pk__in=[])
 
+    # The scope's grids as a semi-join: joined on the grid, PostgreSQL merge-joined along the
+    # (grid, day) index and read every day of every grid (20-40 ms at 2M entries) instead of the
+    # period's range of the (day, grid) index.
+    grids = Area.objects.filter(area_subtree_q(areas), kind=Area.Kind.GRID).values("pk")
+
     def part(model, q):
         # One row of sums (grouped by a constant: no GROUP BY), so the two parts are one UNION ALL.
         return (
-            model.objects.filter(in_scope, q)
+            model.objects.filter(q, grid_id__in=grids)
             .order_by()
             .values(one=Value(1))
             .annotate(**{name: Sum(name) for name in GridDayStat.FIGURES})

@@ -5,11 +5,13 @@
     ... manage.py seed_bulk_grid --grids 500 --entries 2000000
     HTTPS=0 .venv/bin/python bench/grid.py --database-url postgres://postgres@127.0.0.1:5432/linli_grid_bench
 
-Times the campaign overview (500 grids), the dashboard with the grid figures (district, community)
-and a grid worker's diary list: the median of warm runs, the queries, and the same SQL re-run raw
-(bench/dashboard.py's measure). Targets: overview and dashboard under 300 ms and within 1.5x their
-own SQL (or, where the SQL takes a few ms, the page minus its SQL under 50 ms, as bench/dashboard.py
-explains); the diary list under 100 ms with the same number of queries for every worker.
+Times, for each page, the median of warm runs, its queries, the same SQL re-run raw
+(bench/dashboard.py's measure) and the ratio: the campaign overview (500 grids), the dashboard
+with the grid figures (district supervisor1, subdistrict supervisor2, community supervisor3), the
+busiest and the quietest grid worker's diary, and the lists behind the district's figures
+(opinions, hazards removed, late reports). Targets: pages under 300 ms and within 1.5x their own
+SQL (or, where the SQL takes a few ms, the page minus its SQL under 50 ms, as bench/dashboard.py
+explains); the diary under 100 ms with the same number of queries for every worker.
 """
 
 import argparse

@@ -53,6 +53,8 @@ class HazardAndListBrowserTests:
         )
         desk = signed_in(browser_page, "supervisor1", "/dashboard/?period=year", phone=False)
         assert desk.inner_text("#kpi-grid-hazards-removed") == "1"
+        desk.locator("#grid-figures").scroll_into_view_if_needed()
+        browser_page.screenshot(desk, "grid_list_0_dashboard_figures", full_page=False)
         desk.click("#kpi-grid-hazards-removed")
         desk.wait_for_selector(f"#entry-{hazard.pk}")
         assert "王*" in desk.inner_text(f"#entry-{hazard.pk}")  # names are masked in lists

@@ -81,4 +81,5 @@ class GridStatsTests:
         with CaptureQueriesContext(connection) as full:
             html = client.get(url).content.decode()
         assert re.search(r'id="kpi-grid-hazards-found" href="[^"]+">1<', html)
+        assert html.count('<details class="grid-definition">') == 4  # each figure says what it counts
         assert len(full) == len(empty)

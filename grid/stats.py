@@ -161,11 +161,20 @@ def grid_figures(*, areas: list[Area], start: date, end: date, now=None) -> dict
             "due_at", "grids", "filed", "zero"
         )
     )
-    late = sum(max(c["grids"] - c["filed"], 0) for c in campaigns if c["due_at"] <= now)
-    return {
-        **sums,
-        "reports_due": sum(c["grids"] for c in campaigns),
-        "reports_filed": sum(c["filed"] for c in campaigns),
-        "reports_zero": sum(c["zero"] for c in campaigns),
-        "reports_late": late,
-    }
+    reports = dict.fromkeys(REPORT_FIGURES, 0)
+    for c in campaigns:
+        for name, n in report_counts(
+            due_at=c["due_at"], grids=c["grids"], filed=c["filed"], zero=c["zero"], now=now
+        ).items():
+            reports[name] += n
+    return {**sums, **{f"reports_{name}": n for name, n in reports.items()}}
+
+
+REPORT_FIGURES = ("due", "filed", "zero", "late")
+
+
+def report_counts(*, due_at, grids: int, filed: int, zero: int, now) -> dict[str, int]:
+    """A campaign's report figures within a scope (campaigns_with_counts): the grids due to
+    report, the reports filed, the zero reports, and the grids still without one after the due
+    time. The dashboard sums them; the campaign list shows them per campaign."""
+    return {"due": grids, "filed": filed, "zero": zero, "late": max(grids - filed, 0) if due_at <= now else 0}

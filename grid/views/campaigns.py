@@ -60,16 +60,16 @@ def campaign_list(request):
             return redirect("grid:campaign_detail", pk=campaign.pk)
     f = lists.GridFilter.from_query(request.user, request.GET)
     campaigns = access.campaigns_visible_to(request.user).filter(stats.due_in(f.start, f.end))
-    # Each campaign with its grids due, reports filed and zero within the filter's area (the
-    # figures the dashboard sums, grid.stats.campaign_counts), then the number in the chosen state.
+    # Each campaign with its report figures within the filter's area (those the dashboard sums,
+    # grid.stats.report_counts), and the number in the chosen state.
     areas = [f.area] if f.area else access.work_areas(request.user)
     campaigns, more = lists.page_of(
         stats.campaigns_with_counts(campaigns, areas).select_related("area").order_by("-due_at", "-id"), f.page
     )
     now = timezone.now()
     for c in campaigns:
-        late = max(c.grids - c.filed, 0) if c.due_at <= now else 0
-        c.in_state = {"due": c.grids, "filed": c.filed, "zero": c.zero, "late": late}.get(f.state)
+        figures = stats.report_counts(due_at=c.due_at, grids=c.grids, filed=c.filed, zero=c.zero, now=now)
+        c.in_state = figures.get(f.state)
     context = {
         "campaigns": campaigns,
         "form": form,

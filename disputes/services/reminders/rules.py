@@ -11,7 +11,9 @@ window (REMINDER_CATCH_UP_HOURS).
 
 Periods: the deadline (UTC, to the second) for "due soon", "<deadline>#<n>" for the n-th 3-day
 repeat of "overdue", the time a case entered its status for "unassigned"/"unacknowledged",
-"<quiet since>#<week>" for "stale", the ISO week for the digest.
+"<quiet since>#<week>" for "stale", the ISO week for the digest; for grid work (no case)
+"c<campaign>/g<grid>" for a late screening report and its escalation, "o<order>" for a help
+request not taken, "o<order>/<needed by>" for an overdue one and its escalation.
 """
 
 from collections.abc import Callable

@@ -39,6 +39,13 @@ def keeps_diary(user: User) -> bool:
     return bool(diary_areas(user))
 
 
+def work_areas(user: User) -> list[Area]:
+    """Grid roles plus, for staff, the areas they serve (a superuser: the top areas)."""
+    if user.is_superuser:
+        return list(Area.objects.filter(parent__isnull=True))
+    return _work_areas(user)
+
+
 def _work_areas(user: User) -> list[Area]:
     """Grid roles plus, for staff, the areas they serve."""
     areas = diary_areas(user)
@@ -89,9 +96,10 @@ def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
     if not user.is_authenticated or not user.is_active:
         return Campaign.objects.none()
     q = area_scope_q(user, prefix="area__")
-    # A campaign for a subdistrict covers the worker's grid below it: match the campaign's path
-    # as a prefix of the grid's path.
-    grid_paths = [a.path for a in diary_areas(user)]
+    # A campaign for a subdistrict covers the worker's grid (or the supervisor's community) below
+    # it: match the campaign's path as a prefix of the area's path. The overview then shows the
+    # grids the user covers (covers_area), no others.
+    grid_paths = [a.path for a in _work_areas(user)]
     ancestors = {p[: i + 1] for p in grid_paths for i, ch in enumerate(p) if ch == "/" and i > 0}
     if ancestors:
         q |= Q(area__path__in=ancestors)
@@ -110,6 +118,13 @@ def can_start_campaign(user: User, area: Area) -> bool:
 def can_report_for(user: User, grid: Area) -> bool:
     """Grid workers and heads file the report of a grid in their areas."""
     return grid.kind == Area.Kind.GRID and any(grid.path.startswith(a.path) for a in diary_areas(user))
+
+
+def can_follow_up(user: User, entry: DiaryEntry) -> bool:
+    """Who marks an entry's hazard removed (整改完成): its author, and the grid workers and heads of its grid."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return entry.author_id == user.pk or can_report_for(user, entry.grid)
 
 
 def reports_visible_to(user: User) -> QuerySet[ScreeningReport]:

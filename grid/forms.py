@@ -135,6 +135,11 @@ class CampaignForm(forms.Form):
     checklist = forms.CharField(
         label=_("Checklist"), widget=forms.Textarea(attrs={"rows": 4}), help_text=_("One item a line.")
     )
+    repeats_monthly = forms.BooleanField(
+        label=_("Repeat every month"),
+        required=False,
+        help_text=_("When the period ends, the same campaign starts again for the next month."),
+    )
 
     def __init__(self, *args, areas, **kwargs):
         super().__init__(*args, **kwargs)
@@ -212,6 +217,12 @@ class OrderDoneForm(forms.Form):
             if not photo.content_type.startswith("image/"):
                 raise forms.ValidationError(_("“%(name)s” is not a photo."), params={"name": photo.name})
         return photo or None
+
+
+class HazardRemovedForm(OrderDoneForm):
+    """整改完成: how the hazard was removed, and a photo of the place now."""
+
+    note = forms.CharField(label=_("How it was removed"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class OrderConfirmForm(forms.Form):

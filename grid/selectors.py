@@ -1,13 +1,18 @@
 """Reads of grid work with more than one caller."""
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+from typing import NamedTuple
+
+from django.db.models import CharField, Exists, FilteredRelation, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Organisation, User
-from disputes.models import Case
+from accounts.selectors import area_subtree_q
+from disputes.models import Case, Reminder, Rule
+from disputes.services.reminders.rules import grid_report_period
 from grid.access import own_diary_entries
-from grid.models import Campaign, CampaignNotice, DiaryEntry, GridMember
+from grid.models import Campaign, DiaryEntry, GridMember
 
 DIARY_PAGE = 30
 
@@ -28,39 +33,63 @@ STATE_LABELS = {
 }
 
 
-def campaign_overview(campaign: Campaign, *, now=None) -> tuple[list[Area], dict[str, int]]:
+class OverviewRow(NamedTuple):
+    """One grid of a campaign overview: plain values, no model instance (500 rows a page)."""
+
+    pk: int
+    name: str
+    community: str
+    checked: int | None
+    found: int | None
+    fixed: int | None
+    state: str
+
+
+def campaign_overview(
+    campaign: Campaign, *, now=None, within: list[Area] | None = None
+) -> tuple[list[OverviewRow], dict[str, int]]:
     """Every grid of the campaign with its report's figures and its state, in one query
-    (a filtered LEFT JOIN on the report, an EXISTS on the escalation); plus the count per state."""
+    (a filtered LEFT JOIN on the report, an EXISTS on the reminder rows that put a late grid before
+    the tier above); plus the count per state. `within`: only the grids in these areas' subtrees.
+    Read as tuples: building 500 Area instances (and their parents) was most of the page's time."""
     now = now or timezone.now()
+    scope = area_subtree_q(within) if within is not None else Q()
     grids = (
-        Area.objects.filter(kind=Area.Kind.GRID, path__startswith=campaign.area.path)
+        Area.objects.filter(scope, kind=Area.Kind.GRID, path__startswith=campaign.area.path)
         .annotate(
             report=FilteredRelation("screening_reports", condition=Q(screening_reports__campaign=campaign)),
-            report_id=F("report__id"),
-            checked=F("report__checked"),
-            found=F("report__found"),
-            fixed=F("report__fixed"),
-            filed_at=F("report__filed_at"),
             escalated=Exists(
-                CampaignNotice.objects.filter(
-                    campaign=campaign, grid=OuterRef("pk"), stage=CampaignNotice.Stage.ESCALATION
+                Reminder.objects.filter(
+                    case__isnull=True,
+                    rule=Rule.GRID_REPORT_ESCALATED,
+                    period=Concat(Value(grid_report_period(campaign.pk, "")), Cast(OuterRef("pk"), CharField())),
                 )
             ),
         )
-        .select_related("parent")
         .order_by("path")
+        .values_list(
+            "pk",
+            "name",
+            "parent__name",
+            "report__id",
+            "report__checked",
+            "report__found",
+            "report__fixed",
+            "escalated",
+        )
     )
     counts = dict.fromkeys(STATE_LABELS, 0)
-    rows = list(grids)
-    for grid in rows:
-        if grid.report_id is not None:
-            grid.state = FOUND if grid.found else ZERO
-        elif now < campaign.due_at:
-            grid.state = WAITING
+    due = now >= campaign.due_at
+    rows = []
+    for pk, name, community, report_id, checked, found, fixed, escalated in grids:
+        if report_id is not None:
+            state = FOUND if found else ZERO
+        elif not due:
+            state = WAITING
         else:
-            grid.state = ESCALATED if grid.escalated else LATE
-        grid.state_label = STATE_LABELS[grid.state]
-        counts[grid.state] += 1
+            state = ESCALATED if escalated else LATE
+        counts[state] += 1
+        rows.append(OverviewRow(pk, name, community or "", checked, found, fixed, state))
     return rows, counts
 
 

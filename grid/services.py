@@ -1,27 +1,25 @@
 """Writes of grid work: diary entries (once per phone-made key), entry → case, screening reports,
-late-report notices (claimed once)."""
+help requests. Late reports and late help requests are reminded by the reminder service's rules
+(disputes.services.reminders.rules: GRID_REPORT_*, ORDER_*)."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Area, Estate, User
-from disputes.models import Case, InboxMessage, Party
+from disputes.models import Case, Party
 from disputes.services.cases import PartyData, case_submit
 from grid import stats
 from grid.models import (
     ORDER_TRANSITIONS,
     Campaign,
-    CampaignNotice,
     DiaryEntry,
     DiaryPhoto,
     GridMember,
-    OrderNotice,
     ScreeningReport,
     ServiceOrder,
 )
@@ -105,13 +103,28 @@ def diary_entry_to_case(*, entry: DiaryEntry, actor: User, category_id: int, tit
 
 
 @transaction.atomic
-def hazard_mark_removed(*, entry: DiaryEntry) -> DiaryEntry:
+def hazard_mark_removed(*, entry: DiaryEntry, actor: User | None = None, note: str = "", photo=None) -> DiaryEntry:
+    """整改完成: the hazard an entry found is marked removed, once (a second mark changes nothing),
+    with how and a photo; counted as "hazards removed" on the day (grid.stats)."""
     if entry.kind != DiaryEntry.Kind.HAZARD:
         raise GridError(_("Only a hazard can be marked as removed."))
     now = timezone.now()
-    if DiaryEntry.objects.filter(pk=entry.pk, hazard_removed_at__isnull=True).update(hazard_removed_at=now):
+    marked = DiaryEntry.objects.filter(pk=entry.pk, hazard_removed_at__isnull=True).update(
+        hazard_removed_at=now, hazard_removed_by=actor, hazard_removed_note=note
+    )
+    if marked:
         stats.stat_add(grid_id=entry.grid_id, day=stats.local_day(now), hazards_removed=1)
-    entry.refresh_from_db(fields=["hazard_removed_at"])
+        if photo is not None:
+            photo.seek(0)
+            DiaryPhoto.objects.create(
+                entry=entry,
+                removal=True,
+                file=photo,
+                original_name=photo.name[:200],
+                content_type=photo.content_type,
+                size=photo.size,
+            )
+    entry.refresh_from_db(fields=["hazard_removed_at", "hazard_removed_by", "hazard_removed_note"])
     return entry
 
 
@@ -121,7 +134,15 @@ def hazard_mark_removed(*, entry: DiaryEntry) -> DiaryEntry:
 
 @transaction.atomic
 def campaign_start(
-    *, actor: User, area: Area, title: str, period_start, period_end, due_at: datetime, checklist: str
+    *,
+    actor: User,
+    area: Area,
+    title: str,
+    period_start,
+    period_end,
+    due_at: datetime,
+    checklist: str,
+    repeats_monthly: bool = False,
 ) -> Campaign:
     if period_end < period_start:
         raise GridError(_("The period must end on or after its first day."))
@@ -133,7 +154,49 @@ def campaign_start(
         period_end=period_end,
         due_at=due_at,
         checklist=checklist,
+        repeats_monthly=repeats_monthly,
     )
+
+
+def _month_later(day: date) -> date:
+    """The same day a month later; the last day of a month stays the last day (Jan 31 -> Feb 28
+    -> Mar 31), so a period of whole months stays whole."""
+    following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    last = (following + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    if (day + timedelta(days=1)).month != day.month:
+        return last
+    return following.replace(day=min(day.day, last.day))
+
+
+def campaigns_repeat(*, today: date | None = None) -> int:
+    """Start the next month of every monthly campaign whose period has ended: the same area,
+    title and checklist, the period a month later, reports due as long after its end as before.
+    Once per campaign (Campaign.previous is unique: a second run, or a second worker, makes
+    nothing); a campaign missed for months is caught up month by month. Returns those made."""
+    today = today or timezone.localdate()
+    made = 0
+    ended = Campaign.objects.filter(repeats_monthly=True, period_end__lt=today, next_campaign__isnull=True)
+    for campaign in ended.order_by("pk"):
+        while campaign is not None and campaign.period_end < today:
+            end = _month_later(campaign.period_end)
+            try:
+                with transaction.atomic():
+                    campaign = Campaign.objects.create(
+                        previous=campaign,
+                        created_by_id=campaign.created_by_id,
+                        area_id=campaign.area_id,
+                        title=campaign.title,
+                        period_start=_month_later(campaign.period_start),
+                        period_end=end,
+                        due_at=campaign.due_at + (end - campaign.period_end),
+                        checklist=campaign.checklist,
+                        repeats_monthly=True,
+                    )
+            except IntegrityError:
+                campaign = None  # another run made it
+            else:
+                made += 1
+    return made
 
 
 def campaign_grids(campaign: Campaign):
@@ -162,84 +225,6 @@ def screening_report_file(
         },
     )
     return report
-
-
-# ---------------------------------------------------------------------------------------------
-# Late screening reports: reminded once, then put before the tier above
-
-
-# A grid that has not reported by the due time is reminded (the first miss); if it still has not
-# reported this long after the due time (the second miss), the staff of the community above it
-# are told. Kept in code so it gets reviewed, like the beat schedule.
-ESCALATE_AFTER = timedelta(days=2)
-# Campaigns older than this are not scanned any more (the scan stays cheap as campaigns pile up).
-SCAN_WINDOW = timedelta(days=90)
-
-
-def campaign_late_scan(*, now: datetime | None = None) -> int:
-    """Create the notices late grids are due (one row per campaign, grid and stage: the unique
-    constraint makes a second scan or a concurrent worker a no-op), then deliver each unsent one.
-    Returns the number of notices delivered by this call."""
-    now = now or timezone.now()
-    campaigns = Campaign.objects.filter(due_at__lte=now, due_at__gte=now - SCAN_WINDOW).select_related("area")
-    rows = []
-    for campaign in campaigns:
-        reported = ScreeningReport.objects.filter(campaign=campaign).values("grid_id")
-        late = campaign_grids(campaign).exclude(pk__in=reported).values_list("pk", flat=True)
-        reminded = set(
-            CampaignNotice.objects.filter(campaign=campaign, stage=CampaignNotice.Stage.REMINDER).values_list(
-                "grid_id", flat=True
-            )
-        )
-        for grid_id in late:
-            rows.append(CampaignNotice(campaign=campaign, grid_id=grid_id, stage=CampaignNotice.Stage.REMINDER))
-            if grid_id in reminded and now >= campaign.due_at + ESCALATE_AFTER:
-                rows.append(CampaignNotice(campaign=campaign, grid_id=grid_id, stage=CampaignNotice.Stage.ESCALATION))
-    CampaignNotice.objects.bulk_create(rows, ignore_conflicts=True)
-    sent = 0
-    for notice_id in CampaignNotice.objects.filter(sent_at__isnull=True).values_list("pk", flat=True):
-        sent += campaign_notice_send(notice_id=notice_id)
-    return sent
-
-
-def _notice_recipients(notice: CampaignNotice) -> list[User]:
-    if notice.stage == CampaignNotice.Stage.REMINDER:
-        # The grid's own workers and heads (a head of the community's grids too).
-        ids = [m.user_id for m in GridMember.objects.filter(role__in=GridMember.DIARY_ROLES).select_related("area")
-               if notice.grid.path.startswith(m.area.path)]  # fmt: skip
-        return list(User.objects.filter(pk__in=ids, is_active=True))
-    # The tier above: staff who serve the grid's community (or an area above it).
-    community = notice.grid.parent
-    return list(
-        User.objects.filter(is_active=True, role__in=User.STAFF_ROLES, areas__pk=community.pk).distinct()
-    ) or list(User.objects.filter(is_active=True, role=User.Role.SUPERVISOR, areas__pk=community.parent_id).distinct())
-
-
-def campaign_notice_send(*, notice_id: int) -> bool:
-    """Claim the notice and write its inbox messages in one transaction: both happen or neither,
-    and a second worker finds the claim taken."""
-    with transaction.atomic():
-        claimed = CampaignNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=timezone.now())
-        if claimed != 1:
-            return False
-        notice = CampaignNotice.objects.select_related("campaign", "grid", "grid__parent").get(pk=notice_id)
-        recipients = _notice_recipients(notice)
-        with translation.override(settings.LANGUAGE_CODE):
-            params = {"campaign": notice.campaign.title, "grid": notice.grid.name}
-            if notice.stage == CampaignNotice.Stage.REMINDER:
-                subject = _("Screening report late: %(grid)s, %(campaign)s") % params
-                body = _("The report of %(grid)s for “%(campaign)s” was due and has not been filed. "
-                         "File it now, or a zero report if nothing was found.") % params  # fmt: skip
-            else:
-                subject = _("Still no screening report from %(grid)s: %(campaign)s") % params
-                body = _("%(grid)s was reminded and has still not filed its report for “%(campaign)s”. "
-                         "It is now before you, the tier above.") % params  # fmt: skip
-        for user in recipients:
-            InboxMessage.objects.get_or_create(
-                recipient=user, source_key=f"grid-notice-{notice.pk}", defaults={"subject": subject, "body": body}
-            )
-        CampaignNotice.objects.filter(pk=notice.pk).update(recipients=[u.pk for u in recipients])
-    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,72 +358,3 @@ def order_to_case(*, order: ServiceOrder, actor: User, category_id: int, title: 
         )
         _order_move(order=order, to=ServiceOrder.Status.CASE, case_id=case.pk)
     return case
-
-
-# Unaccepted orders are reminded after this long; open orders past their "needed by" are reminded,
-# and put before the community's staff this long after it.
-ORDER_UNACCEPTED_AFTER = timedelta(hours=24)
-ORDER_ESCALATE_AFTER = timedelta(days=1)
-
-
-def order_late_scan(*, now: datetime | None = None) -> int:
-    """Create the notices late orders are due (one row per order and stage), then deliver them."""
-    now = now or timezone.now()
-    rows = []
-    unaccepted = ServiceOrder.objects.filter(
-        status__in=[ServiceOrder.Status.POSTED, ServiceOrder.Status.DISPATCHED],
-        posted_at__lte=now - ORDER_UNACCEPTED_AFTER,
-    )
-    rows += [
-        OrderNotice(order_id=pk, stage=OrderNotice.Stage.UNACCEPTED) for pk in unaccepted.values_list("pk", flat=True)
-    ]
-    overdue = ServiceOrder.objects.filter(status__in=ServiceOrder.OPEN_STATUSES, needed_by__lte=now)
-    rows += [OrderNotice(order_id=pk, stage=OrderNotice.Stage.OVERDUE) for pk in overdue.values_list("pk", flat=True)]
-    escalate = overdue.filter(needed_by__lte=now - ORDER_ESCALATE_AFTER)
-    rows += [
-        OrderNotice(order_id=pk, stage=OrderNotice.Stage.ESCALATION) for pk in escalate.values_list("pk", flat=True)
-    ]
-    OrderNotice.objects.bulk_create(rows, ignore_conflicts=True)
-    sent = 0
-    for notice_id in OrderNotice.objects.filter(sent_at__isnull=True).values_list("pk", flat=True):
-        sent += order_notice_send(notice_id=notice_id)
-    return sent
-
-
-def _grid_workers_of(grid: Area) -> list[int]:
-    return [m.user_id for m in GridMember.objects.filter(role__in=GridMember.DIARY_ROLES).select_related("area")
-            if grid.path.startswith(m.area.path)]  # fmt: skip
-
-
-def _community_staff_of(grid: Area) -> list[int]:
-    return list(
-        User.objects.filter(is_active=True, role__in=User.STAFF_ROLES, areas__pk=grid.parent_id)
-        .distinct()
-        .values_list("pk", flat=True)
-    )
-
-
-def order_notice_send(*, notice_id: int) -> bool:
-    """Claim the notice and write its inbox messages in one transaction."""
-    with transaction.atomic():
-        claimed = OrderNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=timezone.now())
-        if claimed != 1:
-            return False
-        notice = OrderNotice.objects.select_related("order__grid").get(pk=notice_id)
-        order = notice.order
-        if notice.stage == OrderNotice.Stage.ESCALATION:
-            recipients = _community_staff_of(order.grid)
-        elif notice.stage == OrderNotice.Stage.OVERDUE and order.helper_id:
-            recipients = [order.helper_id]
-        else:
-            recipients = _grid_workers_of(order.grid)
-        with translation.override(settings.LANGUAGE_CODE):
-            params = {"what": order.what[:40], "grid": order.grid.name, "stage": notice.get_stage_display()}
-            subject = _("Help request %(stage)s: %(what)s") % params
-            body = _("The help request “%(what)s” in %(grid)s: %(stage)s.") % params
-        for user_id in recipients:
-            InboxMessage.objects.get_or_create(
-                recipient_id=user_id, source_key=f"grid-order-{notice.pk}", defaults={"subject": subject, "body": body}
-            )
-        OrderNotice.objects.filter(pk=notice.pk).update(recipients=recipients)
-    return True

@@ -6,8 +6,10 @@ app_name = "grid"
 
 urlpatterns = [
     path("diary/", diary.diary, name="diary"),
+    path("entries/", diary.entry_list, name="entry_list"),
     path("diary/<str:pk>/", diary.entry_detail, name="entry_detail"),
     path("diary/<str:pk>/case/", diary.entry_to_case, name="entry_to_case"),
+    path("diary/<str:pk>/removed/", diary.entry_hazard_removed, name="entry_hazard_removed"),
 ]
 
 urlpatterns += [

@@ -354,20 +354,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "disputes.tasks.clocks_restamp_dispatch_task",
         "schedule": 60.0,
     },
-    # Late screening reports (grid.services.campaign_late_scan): reminded, then escalated.
-    "grid-campaign-late-scan": {
-        "task": "grid.tasks.campaign_late_scan_task",
-        "schedule": 15 * 60.0,
-    },
-    # Unaccepted and overdue help requests (grid.services.order_late_scan).
-    "grid-order-late-scan": {
-        "task": "grid.tasks.order_late_scan_task",
-        "schedule": 15 * 60.0,
-    },
     # Nightly, in TIME_ZONE (CELERY_TIMEZONE): a quiet hour for deleting files.
     "sms-dispatch-due": {
         "task": "accounts.tasks.sms_dispatch_due_task",
         "schedule": 60.0,
+    },
+    # Monthly screening campaigns start again for the next month (grid.services.campaigns_repeat).
+    "grid-campaigns-repeat": {
+        "task": "grid.tasks.campaigns_repeat_task",
+        "schedule": crontab(hour=0, minute=10),
     },
     "housekeeping": {
         "task": "disputes.tasks.housekeeping_run_task",

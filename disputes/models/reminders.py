@@ -95,6 +95,13 @@ class Rule(models.TextChoices):
     CONFIRMATION_WINDOW = "confirmation_window", _("Judicial confirmation window")
     DIGEST = "digest", _("Weekly digest")
     HIGH_RISK = "high_risk", _("High risk")
+    # Grid work (grid app): a grid's screening report is late, then put before the tier above; a
+    # help request is not taken, past its "needed by", then put before the community's staff.
+    GRID_REPORT_LATE = "grid_report_late", _("Screening report late")
+    GRID_REPORT_ESCALATED = "grid_report_escalated", _("Screening report late, before the tier above")
+    ORDER_UNACCEPTED = "order_unaccepted", _("Help request not taken")
+    ORDER_OVERDUE = "order_overdue", _("Help request overdue")
+    ORDER_ESCALATED = "order_escalated", _("Help request overdue, before the community")
 
 
 class Reminder(models.Model):

@@ -6,13 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Area
 from config.inputs import parse_id
 from disputes.visibility import areas_visible_to
-from grid import access, selectors, services
+from grid import access, lists, selectors, services, stats
 from grid.forms import CampaignForm, GridReportForm
 from grid.models import Campaign
 
@@ -56,9 +58,37 @@ def campaign_list(request):
             campaign = services.campaign_start(actor=request.user, **data)
             messages.success(request, _("The campaign was started."))
             return redirect("grid:campaign_detail", pk=campaign.pk)
-    campaigns = access.campaigns_visible_to(request.user).select_related("area")[:50]
+    f = lists.GridFilter.from_query(request.user, request.GET)
+    campaigns = access.campaigns_visible_to(request.user).filter(stats.due_in(f.start, f.end))
+    # Each campaign with its report figures within the filter's area (those the dashboard sums,
+    # grid.stats.report_counts), and the number in the chosen state.
+    areas = [f.area] if f.area else access.work_areas(request.user)
+    campaigns, more = lists.page_of(
+        stats.campaigns_with_counts(campaigns, areas).select_related("area").order_by("-due_at", "-id"), f.page
+    )
+    now = timezone.now()
+    for c in campaigns:
+        figures = stats.report_counts(due_at=c.due_at, grids=c.grids, filed=c.filed, zero=c.zero, now=now)
+        c.in_state = figures.get(f.state)
+    context = {
+        "campaigns": campaigns,
+        "form": form,
+        "filter": f,
+        "state_label": STATE_FILTER_LABELS.get(f.state),
+        "detail_query": f.query(page=1, start=None, end=None),
+        "next_query": f.query(page=f.page + 1) if more else "",
+        "previous_query": f.query(page=f.page - 1) if f.page > 1 else "",
+    }
     status = 400 if form is not None and form.errors else 200
-    return render(request, "grid/campaign_list.html", {"campaigns": campaigns, "form": form}, status=status)
+    return render(request, "grid/campaign_list.html", context, status=status)
+
+
+STATE_FILTER_LABELS = {
+    "due": gettext_lazy("Reports due"),
+    "filed": gettext_lazy("Reports filed"),
+    "zero": gettext_lazy("Zero reports"),
+    "late": gettext_lazy("Reports late"),
+}
 
 
 @login_required
@@ -68,13 +98,19 @@ def campaign_detail(request, pk):
 
 
 def _detail(request, campaign, report_form, status=200):
-    rows, counts = selectors.campaign_overview(campaign)
-    if not (request.user.is_superuser or not request.user.is_resident):
-        # A grid worker sees the rows of their own grids only.
-        rows = [r for r in rows if access.can_report_for(request.user, r)]
+    f = lists.GridFilter.from_query(request.user, request.GET)
+    user = request.user
+    # The grids the user covers (a grid worker their own; a community's supervisor those of their
+    # community in a district's campaign), narrowed to the dashboard's area when it links here.
+    within = [f.area] if f.area else None if user.is_superuser else access.work_areas(user)
+    rows, counts = selectors.campaign_overview(campaign, within=within)
+    if f.state:
+        rows = [r for r in rows if r.state in lists.REPORT_STATES[f.state]]
     context = {
         "campaign": campaign,
         "rows": rows,
+        "filter": f,
+        "state_label": STATE_FILTER_LABELS.get(f.state),
         "counts": [(selectors.STATE_LABELS[k], k, v) for k, v in counts.items()],
         "report_form": report_form if report_form.fields["grid"].queryset.exists() else None,
     }

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import Estate
 from config.inputs import parse_id
 from disputes.services.cases import CaseError
-from grid import access, selectors, services
-from grid.forms import DiaryEntryForm, EntryToCaseForm
+from grid import access, lists, selectors, services
+from grid.forms import DiaryEntryForm, EntryToCaseForm, HazardRemovedForm
 from grid.models import DiaryEntry
 
 # The outbox script sends this header: it wants JSON, not a page.
@@ -27,7 +27,8 @@ def _diary_keeper_required(request):
 
 def _get_entry(request, pk) -> DiaryEntry:
     entry_id = parse_id(pk)
-    entry = access.diary_entries_visible_to(request.user).select_related("grid", "estate", "case", "author")
+    related = ("grid", "estate", "case", "author", "hazard_removed_by")
+    entry = access.diary_entries_visible_to(request.user).select_related(*related)
     entry = entry.filter(pk=entry_id).first() if entry_id else None
     if entry is None:
         raise Http404
@@ -70,11 +71,41 @@ def diary(request):
     return render(request, "grid/diary.html", context, status=status)
 
 
+def _entry_page(request, entry, *, case_form=None, removed_form=None, status=200):
+    context = {
+        "entry": entry,
+        "case_form": case_form or EntryToCaseForm(initial={"title": (entry.found or entry.get_kind_display())[:100]}),
+        "photos": list(entry.photos.order_by("pk").values("original_name", "removal")),
+    }
+    open_hazard = entry.kind == DiaryEntry.Kind.HAZARD and entry.hazard_removed_at is None
+    if open_hazard and access.can_follow_up(request.user, entry):
+        context["removed_form"] = removed_form or HazardRemovedForm()
+    return render(request, "grid/entry_detail.html", context, status=status)
+
+
 @login_required
 def entry_detail(request, pk):
+    return _entry_page(request, _get_entry(request, pk))
+
+
+@login_required
+@require_POST
+def entry_hazard_removed(request, pk):
+    """整改完成: the grid worker marks the hazard the entry found as removed, with a note and a photo."""
     entry = _get_entry(request, pk)
-    form = EntryToCaseForm(initial={"title": (entry.found or entry.get_kind_display())[:100]})
-    return render(request, "grid/entry_detail.html", {"entry": entry, "case_form": form})
+    if entry.kind != DiaryEntry.Kind.HAZARD or not access.can_follow_up(request.user, entry):
+        raise PermissionDenied
+    form = HazardRemovedForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _entry_page(request, entry, removed_form=form, status=400)
+    if entry.hazard_removed_at is not None:
+        messages.info(request, _("This hazard was already marked as removed."))
+        return redirect("grid:entry_detail", pk=entry.pk)
+    services.hazard_mark_removed(
+        entry=entry, actor=request.user, note=form.cleaned_data["note"], photo=form.cleaned_data["photo"]
+    )
+    messages.success(request, _("The hazard is marked as removed."))
+    return redirect("grid:entry_detail", pk=entry.pk)
 
 
 @login_required
@@ -85,7 +116,7 @@ def entry_to_case(request, pk):
         raise PermissionDenied
     form = EntryToCaseForm(request.POST)
     if not form.is_valid():
-        return render(request, "grid/entry_detail.html", {"entry": entry, "case_form": form}, status=400)
+        return _entry_page(request, entry, case_form=form, status=400)
     try:
         case = services.diary_entry_to_case(
             entry=entry,
@@ -98,3 +129,22 @@ def entry_to_case(request, pk):
         return redirect("grid:entry_detail", pk=entry.pk)
     messages.success(request, _("Case %(number)s was filed from this entry.") % {"number": case.number})
     return redirect("grid:entry_detail", pk=entry.pk)
+
+
+@login_required
+def entry_list(request):
+    """The entries of the user's areas (a supervisor's, a grid head's), filtered by kind, period
+    and grid: the list behind the dashboard's diary figures. Names and households are masked (the
+    entry's page shows them to whom grid.access lets in); one page at a time, in constant queries."""
+    if not access.work_areas(request.user):
+        raise PermissionDenied
+    f = lists.GridFilter.from_query(request.user, request.GET)
+    entries, more = lists.page_of(lists.diary_entries_for(request.user, f), f.page)
+    context = {
+        "entries": entries,
+        "filter": f,
+        "kinds": DiaryEntry.Kind.choices,
+        "next_query": f.query(page=f.page + 1) if more else "",
+        "previous_query": f.query(page=f.page - 1) if f.page > 1 else "",
+    }
+    return render(request, "grid/entry_list.html", context)

@@ -6,12 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from config.inputs import parse_id
 from disputes.services.cases import CaseError
-from grid import access, services
+from grid import access, lists, services
 from grid.forms import DispatchForm, EntryToCaseForm, OrderConfirmForm, OrderDoneForm, OrderForm
 from grid.models import GridMember, ServiceOrder
 
@@ -43,9 +44,27 @@ def order_list(request):
         else:
             messages.success(request, _("Your request was posted. The community will find someone to help."))
             return redirect("grid:order_detail", pk=order.pk)
-    orders = access.orders_visible_to(request.user).select_related("grid", "estate", "helper")[:50]
+    # The requests the user may see; filtered by the dashboard's figure links (grid.lists).
+    f = lists.GridFilter.from_query(request.user, request.GET)
+    orders, more = lists.page_of(lists.orders_for(request.user, f), f.page)
+    context = {
+        "form": form,
+        "orders": orders,
+        "filter": f,
+        "stage_label": STAGE_LABELS.get(f.stage),
+        "next_query": f.query(page=f.page + 1) if more else "",
+        "previous_query": f.query(page=f.page - 1) if f.page > 1 else "",
+    }
     status = 400 if form.errors else 200
-    return render(request, "grid/order_list.html", {"form": form, "orders": orders}, status=status)
+    return render(request, "grid/order_list.html", context, status=status)
+
+
+STAGE_LABELS = {
+    "posted": gettext_lazy("Posted in the period"),
+    "taken": gettext_lazy("Taken in the period"),
+    "done": gettext_lazy("Done and confirmed in the period"),
+    "satisfied": gettext_lazy("Confirmed in the period, resident satisfied"),
+}
 
 
 def _dispatch_choices(order, user):

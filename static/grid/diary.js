@@ -1,22 +1,89 @@
-/* The field diary's outbox (issue 16): an entry typed without a signal is kept on the phone
-   (localStorage) with the idempotency key the page gave it, shown as "waiting to send", and sent
-   when the network is back. The server makes one row per key, so a resend after a lost answer
-   (or from a second tab) never makes a second entry. Photos are sent only with a signal: the
-   outbox keeps the text. No dependencies, no inline code (the CSP forbids it). */
+/* The field diary's outbox (issue 16): an entry typed without a signal is kept on the phone with
+   the idempotency key the page gave it and its photos, shown as "waiting to send", and sent when
+   the network is back. The server makes one row per key, so a resend after a lost answer (or from
+   a second tab) never makes a second entry.
+
+   The outbox is IndexedDB, which keeps the photos as they were chosen (Blobs); where IndexedDB
+   cannot be opened (some private modes) it falls back to localStorage and keeps the text only.
+   Entries an earlier version left in localStorage are moved over on first load.
+   No dependencies, no inline code (the CSP forbids it). */
 (function () {
   "use strict";
   var form = document.getElementById("diary-form");
   if (!form) { return; }
-  var STORE = "linli.grid.outbox.v1";
+  var LEGACY = "linli.grid.outbox.v1";
   var box = document.getElementById("outbox");
   var list = document.getElementById("outbox-list");
   var status = document.getElementById("outbox-status");
   var sending = false;
 
-  function load() {
-    try { return JSON.parse(localStorage.getItem(STORE) || "[]"); } catch (e) { return []; }
+  // --- The store: IndexedDB ("linli-grid" / "outbox", one record per idempotency key) -------
+
+  var dbPromise = new Promise(function (resolve) {
+    if (!window.indexedDB) { resolve(null); return; }
+    var request;
+    try { request = indexedDB.open("linli-grid", 1); } catch (e) { resolve(null); return; }
+    request.onupgradeneeded = function () { request.result.createObjectStore("outbox", {keyPath: "key"}); };
+    request.onsuccess = function () { resolve(request.result); };
+    request.onerror = function () { resolve(null); };
+  }).then(function (db) { return migrate(db).then(function () { return db; }); });
+
+  function legacyItems() {
+    try { return JSON.parse(localStorage.getItem(LEGACY) || "[]"); } catch (e) { return []; }
   }
-  function save(items) { localStorage.setItem(STORE, JSON.stringify(items)); }
+
+  function tx(db, mode, work) {
+    return new Promise(function (resolve, reject) {
+      var t = db.transaction("outbox", mode);
+      var result = work(t.objectStore("outbox"));
+      t.oncomplete = function () { resolve(result && result.result); };
+      t.onerror = t.onabort = function () { reject(t.error); };
+    });
+  }
+
+  function migrate(db) {
+    var old = legacyItems();
+    if (!db || !old.length) { return Promise.resolve(); }
+    return tx(db, "readwrite", function (store) {
+      old.forEach(function (item) {
+        store.put({key: item.fields.idempotency_key, fields: item.fields, photos: [], savedAt: item.savedAt,
+                   error: item.error || ""});
+      });
+    }).then(function () { localStorage.removeItem(LEGACY); });
+  }
+
+  function load() {
+    return dbPromise.then(function (db) {
+      if (!db) {
+        return legacyItems().map(function (item) {
+          return {key: item.fields.idempotency_key, fields: item.fields, photos: [], savedAt: item.savedAt,
+                  error: item.error || ""};
+        });
+      }
+      return tx(db, "readonly", function (store) { return store.getAll(); }).then(function (items) {
+        return (items || []).sort(function (a, b) { return a.savedAt < b.savedAt ? -1 : 1; });
+      });
+    });
+  }
+
+  function put(item) {
+    return dbPromise.then(function (db) {
+      if (db) { return tx(db, "readwrite", function (store) { store.put(item); }); }
+      var items = legacyItems().filter(function (x) { return x.fields.idempotency_key !== item.key; });
+      items.push({fields: item.fields, savedAt: item.savedAt, error: item.error});
+      localStorage.setItem(LEGACY, JSON.stringify(items));
+    });
+  }
+
+  function remove(key) {
+    return dbPromise.then(function (db) {
+      if (db) { return tx(db, "readwrite", function (store) { store["delete"](key); }); }
+      var items = legacyItems().filter(function (x) { return x.fields.idempotency_key !== key; });
+      localStorage.setItem(LEGACY, JSON.stringify(items));
+    });
+  }
+
+  // --- The page ------------------------------------------------------------------------------
 
   function newKey() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
@@ -43,30 +110,39 @@
   }
 
   function render() {
-    var items = load();
-    box.hidden = items.length === 0;
-    list.textContent = "";
-    items.forEach(function (item) {
-      var li = document.createElement("li");
-      li.className = "outbox-item border-bottom py-1";
-      li.dataset.key = item.fields.idempotency_key;
-      var when = (item.fields.happened_at || "").replace("T", " ");
-      li.textContent = when + " · " + optionText("kind", item.fields.kind) +
-        (item.fields.people ? " · " + item.fields.people : "");
-      var note = document.createElement("div");
-      note.className = "small " + (item.error ? "text-danger" : "text-body-secondary");
-      note.textContent = item.error || box.dataset.waiting || "";
-      li.appendChild(note);
-      list.appendChild(li);
+    return load().then(function (items) {
+      box.hidden = items.length === 0;
+      list.textContent = "";
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        li.className = "outbox-item border-bottom py-1";
+        li.dataset.key = item.key;
+        li.dataset.photos = String(item.photos.length);
+        var when = (item.fields.happened_at || "").replace("T", " ");
+        li.textContent = when + " · " + optionText("kind", item.fields.kind) +
+          (item.fields.people ? " · " + item.fields.people : "") +
+          (item.photos.length ? " · " + (box.dataset.photos || "").replace("__N__", item.photos.length) : "");
+        var note = document.createElement("div");
+        note.className = "small " + (item.error ? "text-danger" : "text-body-secondary");
+        note.textContent = item.error || box.dataset.waiting || "";
+        li.appendChild(note);
+        list.appendChild(li);
+      });
     });
   }
 
-  function fieldsOf(data) {
+  // The text fields and the chosen photos of the form, as the outbox keeps them.
+  function entryOf(data) {
     var fields = {};
+    var photos = [];
     data.forEach(function (value, name) {
-      if (typeof value === "string" && name !== "csrfmiddlewaretoken") { fields[name] = value; }
+      if (typeof value === "string") {
+        if (name !== "csrfmiddlewaretoken") { fields[name] = value; }
+      } else if (name === "photos" && value.size) {
+        photos.push({name: value.name, type: value.type, blob: value});
+      }
     });
-    return fields;
+    return {key: fields.idempotency_key, fields: fields, photos: photos, savedAt: new Date().toISOString(), error: ""};
   }
 
   function post(data) {
@@ -81,38 +157,38 @@
     return Object.keys(errors).map(function (k) { return errors[k].join(" "); }).join(" ");
   }
 
-  // Send what waits, oldest first; stop at the first network failure.
+  // Send what waits, oldest first, each with its photos; stop at the first network failure.
   function flush() {
-    var items = load();
-    if (sending || !items.length) { return Promise.resolve(0); }
+    if (sending) { return Promise.resolve(0); }
     sending = true;
     var sent = 0;
-    function next(i) {
-      if (i >= items.length) { return Promise.resolve(); }
-      var item = items[i];
-      if (item.error) { return next(i + 1); }
-      var data = new FormData();
-      Object.keys(item.fields).forEach(function (k) { data.append(k, item.fields[k]); });
-      return post(data).then(function (response) {
-        if (response.ok) {
-          sent++;
-          save(load().filter(function (x) { return x.fields.idempotency_key !== item.fields.idempotency_key; }));
-        } else if (response.status === 400) {
-          return response.json().then(function (body) {
-            var kept = load();
-            kept.forEach(function (x) {
-              if (x.fields.idempotency_key === item.fields.idempotency_key) { x.error = describe(body.errors || {}); }
+    return load().then(function (items) {
+      function next(i) {
+        if (i >= items.length) { return Promise.resolve(); }
+        var item = items[i];
+        if (item.error) { return next(i + 1); }
+        var data = new FormData();
+        Object.keys(item.fields).forEach(function (k) { data.append(k, item.fields[k]); });
+        item.photos.forEach(function (p) { data.append("photos", p.blob, p.name); });
+        return post(data).then(function (response) {
+          if (response.ok) {
+            sent++;
+            return remove(item.key);
+          }
+          if (response.status === 400) {
+            return response.json().then(function (body) {
+              item.error = describe(body.errors || {});
+              return put(item);
             });
-            save(kept);
-          });
-        } else {
+          }
           throw new Error("HTTP " + response.status);
-        }
-      }).then(function () { return next(i + 1); });
-    }
-    return next(0).catch(function () { return null; }).then(function () {
+        }).then(function () { return next(i + 1); });
+      }
+      return next(0);
+    }).catch(function () { return null; }).then(function () {
       sending = false;
-      render();
+      return render();
+    }).then(function () {
       if (sent) { window.location.reload(); }
       return sent;
     });
@@ -121,19 +197,16 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var data = new FormData(form);
-    var fields = fieldsOf(data);
+    var entry = entryOf(data);
     var keep = function () {
-      var items = load();
-      if (!items.some(function (x) { return x.fields.idempotency_key === fields.idempotency_key; })) {
-        items.push({fields: fields, savedAt: new Date().toISOString()});
-        save(items);
-      }
       var grid = form.elements.grid ? form.elements.grid.value : "";
-      form.reset();
-      form.elements.idempotency_key.value = newKey();
-      form.elements.happened_at.value = localNow();
-      if (form.elements.grid) { form.elements.grid.value = grid; }
-      render();
+      return put(entry).then(function () {
+        form.reset();
+        form.elements.idempotency_key.value = newKey();
+        form.elements.happened_at.value = localNow();
+        if (form.elements.grid) { form.elements.grid.value = grid; }
+        return render();
+      });
     };
     if (!navigator.onLine) { keep(); return; }
     post(data).then(function (response) {
@@ -144,8 +217,8 @@
   });
 
   box.dataset.waiting = status.dataset.waiting || "";
+  box.dataset.photos = status.dataset.photos || "";
   window.addEventListener("online", flush);
   window.setInterval(function () { if (navigator.onLine) { flush(); } }, 30000);
-  render();
-  if (navigator.onLine) { flush(); }
+  render().then(function () { if (navigator.onLine) { flush(); } });
 })();

@@ -1,4 +1,4 @@
-"""grid1 on a phone: three diary entries, one typed offline and sent once the signal is back; one
+"""grid1 on a phone: three diary entries, one typed offline with a photo and sent once the signal is back; one
 entry becomes a case that mediator1 sees (screenshots in tests/screenshots/grid_diary_*.png)."""
 
 import io
@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
+from PIL import Image
 
 from accounts.models import User
 from disputes.models import Case
@@ -38,7 +39,8 @@ def fill_entry(page, *, kind: str, people: str, found: str) -> str:
 
 
 class DiaryBrowserTests:
-    def test_grid1_files_three_entries_one_offline_and_one_becomes_a_case(self, browser_page):
+    def test_grid1_files_three_entries_one_offline_and_one_becomes_a_case(self, browser_page, tmp_path, settings):
+        settings.MEDIA_ROOT = tmp_path / "media"
         call_command("seed_demo", stdout=io.StringIO())
         call_command("seed_demo_grid", stdout=io.StringIO())
         grid1 = User.objects.get(username="grid1")
@@ -51,11 +53,14 @@ class DiaryBrowserTests:
         page.wait_for_selector("#diary-list")
         assert DiaryEntry.objects.filter(author=grid1).count() == 1
 
-        # No signal: the entry waits on the phone.
+        # No signal: the entry waits on the phone, with its photo (kept in IndexedDB).
         page.context.set_offline(True)
         key = fill_entry(page, kind="hazard", people="3号楼住户", found="楼道堆放杂物，堵住消防通道。")
+        photo = tmp_path / "corridor.jpg"
+        Image.new("RGB", (160, 120), (200, 120, 40)).save(photo, "JPEG")
+        page.set_input_files("#id_photos", str(photo))
         page.click("#diary-form [type=submit]")
-        waiting = page.locator(f"#outbox-list li[data-key='{key}']")
+        waiting = page.locator(f"#outbox-list li[data-key='{key}'][data-photos='1']")
         waiting.wait_for()
         with translation.override("zh-hans"):
             assert gettext("Waiting to send") in page.inner_text("#outbox")
@@ -68,6 +73,8 @@ class DiaryBrowserTests:
         page.wait_for_selector(f"#outbox-list li[data-key='{key}']", state="detached")
         page.wait_for_selector("#outbox", state="hidden")
         assert DiaryEntry.objects.filter(idempotency_key=key).count() == 1
+        sent = DiaryEntry.objects.get(idempotency_key=key).photos.get()
+        assert (sent.original_name, sent.content_type, sent.removal) == ("corridor.jpg", "image/jpeg", False)
         # A reload sends nothing again.
         page.reload()
         assert DiaryEntry.objects.filter(idempotency_key=key).count() == 1

@@ -142,3 +142,52 @@ class DiaryListQueryTests:
             html = client.get(reverse("grid:diary")).content.decode()
         assert html.count('class="list-group-item list-group-item-action py-3"') == 30
         assert len(many) == len(few)
+
+
+class HazardFollowUpTests:
+    def test_the_worker_marks_a_hazard_removed_with_a_note_and_photo(
+        self, client, areas, gina, sam, settings, tmp_path
+    ):
+        settings.MEDIA_ROOT = tmp_path
+        from grid import stats
+        from grid.models import GridDayStat
+
+        hazard = make_entry(gina, areas["G1"], kind="hazard", found="电动车楼道充电")
+        client.force_login(gina)
+        url = reverse("grid:entry_detail", args=[hazard.pk])
+        assert 'id="hazard-removed-form"' in client.get(url).content.decode()
+        removed = reverse("grid:entry_hazard_removed", args=[hazard.pk])
+        response = client.post(removed, {"note": ""})
+        assert response.status_code == 400  # how it was removed is asked for, in words
+        response = client.post(removed, {"note": "已清理，张贴告示", "photo": jpeg()})
+        assert response.status_code == 302
+        hazard.refresh_from_db()
+        assert hazard.hazard_removed_at and hazard.hazard_removed_by == gina
+        assert hazard.hazard_removed_note == "已清理，张贴告示"
+        assert hazard.photos.get().removal is True
+        client.post(removed, {"note": "again"})  # a second mark changes nothing
+        hazard.refresh_from_db()
+        assert hazard.hazard_removed_note == "已清理，张贴告示"
+        assert sum(GridDayStat.objects.values_list("hazards_removed", flat=True)) == 1
+        before = set(GridDayStat.objects.values_list("grid_id", "day", "hazards_removed"))
+        stats.grid_stats_rebuild()
+        assert set(GridDayStat.objects.values_list("grid_id", "day", "hazards_removed")) == before
+        html = client.get(url).content.decode()
+        assert 'id="hazard-removed"' in html and "已清理" in html
+        # Counted on the dashboard as removed.
+        client.force_login(sam)
+        assert 'id="kpi-grid-hazards-removed" href=' in client.get(reverse("disputes:dashboard")).content.decode()
+
+    def test_only_the_grids_workers_mark_it_and_only_a_hazard(self, client, areas, gina, gus, sue):
+        hazard = make_entry(gina, areas["G1"], kind="hazard")
+        opinion = make_entry(gina, areas["G1"], kind="opinion")
+        for user in (gus, sue):  # another grid's worker; a supervisor reads, the grid acts
+            client.force_login(user)
+            response = client.post(reverse("grid:entry_hazard_removed", args=[hazard.pk]), {"note": "x"})
+            assert response.status_code in (403, 404)
+        client.force_login(sue)
+        assert 'id="hazard-open"' in client.get(reverse("grid:entry_detail", args=[hazard.pk])).content.decode()
+        client.force_login(gina)
+        assert client.post(reverse("grid:entry_hazard_removed", args=[opinion.pk]), {"note": "x"}).status_code == 403
+        hazard.refresh_from_db()
+        assert hazard.hazard_removed_at is None

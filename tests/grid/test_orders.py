@@ -7,10 +7,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from disputes.models import Case, InboxMessage
+from disputes.models import Case, InboxMessage, Reminder, Rule
+from disputes.services.reminders import reminders_scan, reminders_send
+from disputes.services.reminders.rules import ORDER_ESCALATE_AFTER, ORDER_UNACCEPTED_AFTER
 from disputes.visibility import cases_visible_to
 from grid import services
-from grid.models import GridMember, OrderNotice, ServiceOrder
+from grid.models import GridMember, ServiceOrder
 from tests.factories import neighbours_category
 from tests.grid.conftest import make_member
 
@@ -89,23 +91,37 @@ class OrderFlowTests:
         assert Case.objects.count() == 1
 
 
+def late_scan(now) -> int:
+    """The reminder service's scan and send: the help-request reminders delivered to an inbox."""
+    reminders_scan(now=now)
+    ids = list(Reminder.objects.filter(state="pending", rule__startswith="order_").values_list("pk", flat=True))
+    reminders_send(reminder_ids=ids)
+    return Reminder.objects.filter(pk__in=ids, state="sent", channel="inbox").count()
+
+
+def sent_to(rule: str) -> list[int]:
+    rows = Reminder.objects.filter(rule=rule, state="sent", channel="inbox")
+    return sorted(rows.values_list("recipient_id", flat=True))
+
+
 class OrderReminderTests:
     def test_unaccepted_then_overdue_then_escalated_each_once(self, order, gina, vic, mia):
         now = timezone.now()
-        assert services.order_late_scan(now=now) == 0
-        later = now + services.ORDER_UNACCEPTED_AFTER + timedelta(minutes=1)
-        assert services.order_late_scan(now=later) == 1
-        assert services.order_late_scan(now=later) == 0
+        assert late_scan(now=now) == 0
+        later = now + ORDER_UNACCEPTED_AFTER + timedelta(minutes=1)
+        assert late_scan(now=later) == 1
+        assert late_scan(now=later) == 0
+        assert sent_to(Rule.ORDER_UNACCEPTED) == [gina.pk]
         assert InboxMessage.objects.filter(recipient=gina).count() == 1
         services.order_dispatch(order=order, actor=gina, helper=vic)
         services.order_accept(order=order, actor=vic)
         past_due = order.needed_by + timedelta(minutes=1)
-        assert services.order_late_scan(now=past_due) == 1
-        assert OrderNotice.objects.get(stage="overdue").recipients == [vic.pk]
-        escalate = order.needed_by + services.ORDER_ESCALATE_AFTER + timedelta(minutes=1)
-        assert services.order_late_scan(now=escalate) == 1
-        assert services.order_late_scan(now=escalate) == 0
-        assert mia.pk in OrderNotice.objects.get(stage="escalation").recipients
+        assert late_scan(now=past_due) == 1
+        assert sent_to(Rule.ORDER_OVERDUE) == [vic.pk]
+        escalate = order.needed_by + ORDER_ESCALATE_AFTER + timedelta(minutes=1)
+        assert late_scan(now=escalate) == 1
+        assert late_scan(now=escalate) == 0
+        assert sent_to(Rule.ORDER_ESCALATED) == [mia.pk]
         assert InboxMessage.objects.filter(recipient=mia).count() == 1
 
     def test_a_confirmed_order_is_not_reminded(self, order, gina, vic, alice):
@@ -113,4 +129,12 @@ class OrderReminderTests:
         services.order_accept(order=order, actor=vic)
         services.order_done(order=order, actor=vic, note="修好了")
         services.order_confirm(order=order, actor=alice, rating=3)
-        assert services.order_late_scan(now=timezone.now() + timedelta(days=30)) == 0
+        for days in (1, 2, 30):
+            assert late_scan(now=timezone.now() + timedelta(days=days)) == 0
+
+    def test_an_order_taken_after_the_scan_is_not_reminded_of_it(self, order, gina, vic):
+        reminders_scan(now=order.posted_at + ORDER_UNACCEPTED_AFTER + timedelta(minutes=1))
+        services.order_dispatch(order=order, actor=gina, helper=vic)
+        services.order_accept(order=order, actor=vic)
+        ids = list(Reminder.objects.filter(rule=Rule.ORDER_UNACCEPTED).values_list("pk", flat=True))
+        assert ids and reminders_send(reminder_ids=ids)["cancelled"] == len(ids)

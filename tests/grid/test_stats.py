@@ -1,6 +1,7 @@
 """The grid figures: kept in the services' transactions, equal to a rebuild from the rows, shown on
 the dashboard beside the dispute figures, in a constant number of queries."""
 
+import re
 from datetime import timedelta
 
 from django.db import connection
@@ -9,12 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from grid import services, stats
-from grid.models import GridDayStat
+from grid.models import GridDayStat, GridMonthStat
 from tests.grid.conftest import make_entry
 
 
 def kept() -> set:
-    return set(GridDayStat.objects.values_list("grid_id", "day", *GridDayStat.FIGURES))
+    days = set(GridDayStat.objects.values_list("grid_id", "day", *GridDayStat.FIGURES))
+    return days | set(GridMonthStat.objects.values_list("grid_id", "month", *GridMonthStat.FIGURES))
 
 
 def world(areas, gina, gus, vic, alice, estate, sue):
@@ -62,6 +64,11 @@ class GridStatsTests:
         assert (figures["reports_due"], figures["reports_filed"], figures["reports_late"]) == (1, 0, 1)
         everywhere = stats.grid_figures(areas=[areas["D"]], start=today - timedelta(days=60), end=today)
         assert everywhere["opinions"] == 3
+        # Whole months come from the monthly rows: a period of whole months only gives the same.
+        last_month_end = today.replace(day=1) - timedelta(days=1)
+        forty = timezone.localdate(timezone.now() - timedelta(days=40))
+        months = stats.grid_figures(areas=[areas["D"]], start=forty.replace(day=1), end=last_month_end)
+        assert months["opinions"] == (1 if forty <= last_month_end else 0)
 
     def test_the_dashboard_shows_them_in_constant_queries(
         self, client, areas, gina, gus, vic, alice, estate, sue, sam
@@ -73,5 +80,6 @@ class GridStatsTests:
         world(areas, gina, gus, vic, alice, estate, sue)
         with CaptureQueriesContext(connection) as full:
             html = client.get(url).content.decode()
-        assert 'id="kpi-grid-hazards-found">1<' in html
+        assert re.search(r'id="kpi-grid-hazards-found" href="[^"]+">1<', html)
+        assert html.count('<details class="grid-definition">') == 4  # each figure says what it counts
         assert len(full) == len(empty)

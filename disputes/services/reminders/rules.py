@@ -11,7 +11,9 @@ window (REMINDER_CATCH_UP_HOURS).
 
 Periods: the deadline (UTC, to the second) for "due soon", "<deadline>#<n>" for the n-th 3-day
 repeat of "overdue", the time a case entered its status for "unassigned"/"unacknowledged",
-"<quiet since>#<week>" for "stale", the ISO week for the digest.
+"<quiet since>#<week>" for "stale", the ISO week for the digest; for grid work (no case)
+"c<campaign>/g<grid>" for a late screening report and its escalation, "o<order>" for a help
+request not taken, "o<order>/<needed by>" for an overdue one and its escalation.
 """
 
 from collections.abc import Callable
@@ -42,6 +44,13 @@ SUPERVISE_AFTER = 2
 CONFIRMATION_REMIND_BEFORE_DAYS = 10
 RESOLUTION_DUE_SOON_DAYS = 3
 DIGEST_WEEKDAY, DIGEST_HOUR = 0, 8  # Monday 08:00 local time
+# Grid work: a grid that has not filed its screening report by the campaign's due time is reminded
+# (the first miss); still late this long after it (the second miss), it is put before the tier above.
+GRID_REPORT_ESCALATE_AFTER = timedelta(days=2)
+# Help requests: not taken this long after they were posted; past "needed by", then put before the
+# community's staff this long after it.
+ORDER_UNACCEPTED_AFTER = timedelta(hours=24)
+ORDER_ESCALATE_AFTER = timedelta(days=1)
 OPEN = tuple(Case.OPEN_STATUSES)
 RESOLUTION_OPEN = ("open", "in_progress")
 # The area depth (district 0 … grid 3) of the supervisors one tier above a case's handling tier.
@@ -189,6 +198,33 @@ def event_recipients(event: CaseEvent) -> list:
     return result
 
 
+@dataclass(frozen=True)
+class GridPlace:
+    """What the grid rules' recipients read of a late grid or help request."""
+
+    path: str  # the grid's area path
+    keepers: list  # the grid's workers and heads (Person)
+    helper: Person | None = None  # the volunteer an order was given to
+
+    @property
+    def community_path(self) -> str:
+        return self.path[: self.path.rstrip("/").rfind("/") + 1]
+
+
+def grid_keepers_recipients(place: GridPlace, staff: Staff) -> list[Person]:
+    return place.keepers
+
+
+def grid_tier_above_recipients(place: GridPlace, staff: Staff) -> list[Person]:
+    """The tier above a grid: the staff serving its community (else the supervisors above it)."""
+    return staff.community_staff(place.community_path)
+
+
+def order_overdue_recipients(place: GridPlace, staff: Staff) -> list[Person]:
+    """The volunteer who has the order, else the grid's workers, who dispatch it."""
+    return [place.helper] if place.helper else place.keepers
+
+
 # ---------------------------------------------------------------------------------------------
 # The scan's view of the database
 
@@ -213,6 +249,7 @@ class Scan:
     policies: deadlines.PolicyBook
     supervise: list = field(default_factory=list)  # overdue cases the supervision rule looks at
     events: list = field(default_factory=list)  # supervision events to write
+    keepers: list | None = None  # grid workers and heads with their areas, read once (grid_keepers)
 
 
 def _crossed(name: str, since: datetime, now: datetime, offsets) -> Q:
@@ -419,6 +456,88 @@ def find_digests(scan: Scan) -> list[Due]:
     return dues
 
 
+def grid_keepers(scan: Scan, grid_path: str) -> list[Person]:
+    """The grid workers and heads whose area covers the grid (a head may head a community's grids);
+    the members are read once per scan."""
+    if scan.keepers is None:
+        from grid.models import GridMember
+
+        rows = GridMember.objects.filter(role__in=GridMember.DIARY_ROLES, user__is_active=True).values_list(
+            "user_id", "user__email", "user__phone", "area__path"
+        )
+        scan.keepers = [(path, Person(pk, email or "", phone or "")) for pk, email, phone, path in rows]
+    return _unique(p for path, p in scan.keepers if grid_path.startswith(path))
+
+
+def grid_report_period(campaign_id: int, grid_id: int) -> str:
+    """The period of a grid's late-report reminders (grid.selectors.campaign_overview builds it in SQL)."""
+    return f"c{campaign_id}/g{grid_id}"
+
+
+def find_grid_reports(scan: Scan) -> list[Due]:
+    """Screening campaigns whose due time (the first miss) or due time + GRID_REPORT_ESCALATE_AFTER
+    (the second miss) passed in the window: each grid of the campaign without a report is reminded,
+    then put before the tier above. One query for the campaigns, one per such campaign for its late grids."""
+    from grid.models import Campaign, ScreeningReport
+
+    offsets = {Rule.GRID_REPORT_LATE: timedelta(0), Rule.GRID_REPORT_ESCALATED: GRID_REPORT_ESCALATE_AFTER}
+    campaigns = Campaign.objects.filter(_crossed("due_at", scan.since, scan.now, offsets.values()))
+    dues = []
+    for campaign in campaigns.select_related("area").order_by("pk"):
+        late = (
+            Area.objects.filter(kind=Area.Kind.GRID, path__startswith=campaign.area.path)
+            .exclude(pk__in=ScreeningReport.objects.filter(campaign=campaign).values("grid_id"))
+            .values_list("pk", "name", "path")
+        )
+        rules = [r for r, off in offsets.items() if scan.since < campaign.due_at + off <= scan.now]
+        for grid_id, name, path in late:
+            place = GridPlace(path, grid_keepers(scan, path))
+            ctx = {
+                "campaign": campaign.pk,
+                "grid": grid_id,
+                "title": campaign.title,
+                "grid_name": name,
+                "due_at": _local(campaign.due_at),
+            }
+            period = grid_report_period(campaign.pk, grid_id)
+            dues += [Due(None, rule, period, RULES[rule].recipients(place, scan.staff), ctx) for rule in rules]
+    return dues
+
+
+def find_orders(scan: Scan) -> list[Due]:
+    """Help requests (群众点单) not taken ORDER_UNACCEPTED_AFTER after they were posted, open past
+    their "needed by", and still open ORDER_ESCALATE_AFTER after it: one indexed query."""
+    from grid.models import ServiceOrder
+
+    waiting = [ServiceOrder.Status.POSTED, ServiceOrder.Status.DISPATCHED]
+    unaccepted = Q(_crossed("posted_at", scan.since, scan.now, [ORDER_UNACCEPTED_AFTER]), status__in=waiting)
+    overdue = _crossed("needed_by", scan.since, scan.now, [timedelta(0), ORDER_ESCALATE_AFTER])
+    orders = (
+        ServiceOrder.objects.filter(unaccepted | Q(overdue, status__in=ServiceOrder.OPEN_STATUSES))
+        .select_related("grid", "helper")
+        .order_by("pk")
+    )
+    dues = []
+    for order in orders:
+        place = GridPlace(order.grid.path, grid_keepers(scan, order.grid.path), _person(order.helper))
+        ctx = {
+            "order": order.pk,
+            "what": order.what[:60],
+            "grid_name": order.grid.name,
+            "needed_by": stamp(order.needed_by),
+            "needed_by_at": _local(order.needed_by),
+        }
+        found = []
+        if order.status in waiting and scan.since < order.posted_at + ORDER_UNACCEPTED_AFTER <= scan.now:
+            found.append((Rule.ORDER_UNACCEPTED, f"o{order.pk}"))
+        if scan.since < order.needed_by <= scan.now:
+            found.append((Rule.ORDER_OVERDUE, f"o{order.pk}/{stamp(order.needed_by)}"))
+        if scan.since < order.needed_by + ORDER_ESCALATE_AFTER <= scan.now:
+            found.append((Rule.ORDER_ESCALATED, f"o{order.pk}/{stamp(order.needed_by)}"))
+        dues += [Due(None, rule, period, RULES[rule].recipients(place, scan.staff), ctx) for rule, period in found]
+    return dues
+
+
 # ---------------------------------------------------------------------------------------------
 # Whether a reminder is still true when it is sent (the case may have moved since the scan)
 
@@ -484,6 +603,24 @@ def event_still_due(row: Reminder, related: dict) -> bool:
     return int(row.period) in related["events"]
 
 
+def grid_report_still_due(row: Reminder, related: dict) -> bool:
+    """The grid has still not filed its report."""
+    return (row.context.get("campaign"), row.context.get("grid")) not in related["reports_filed"]
+
+
+def order_still_due(row: Reminder, related: dict) -> bool:
+    """The order is still open (and not taken, for the "not taken" rule; with the same "needed by"
+    for the others)."""
+    from grid.models import ServiceOrder
+
+    order = related["orders"].get(row.context.get("order"))
+    if order is None or order.status not in ServiceOrder.OPEN_STATUSES:
+        return False
+    if row.rule == Rule.ORDER_UNACCEPTED:
+        return order.status != ServiceOrder.Status.ACCEPTED
+    return stamp(order.needed_by) == row.context.get("needed_by")
+
+
 def always(row: Reminder, related: dict) -> bool:
     return True
 
@@ -527,6 +664,16 @@ RULES: dict[str, RuleSpec] = {
     Rule.DIGEST: _spec(Rule.DIGEST, find_digests, always, lambda person, staff: [person]),
     # Written by its cause (services.steps.case_set_risk), like a case event.
     Rule.HIGH_RISK: _spec(Rule.HIGH_RISK, None, always, high_risk_recipients),
+    # Grid work: one finder each for the campaigns and the help requests.
+    Rule.GRID_REPORT_LATE: _spec(
+        Rule.GRID_REPORT_LATE, find_grid_reports, grid_report_still_due, grid_keepers_recipients
+    ),
+    Rule.GRID_REPORT_ESCALATED: _spec(
+        Rule.GRID_REPORT_ESCALATED, find_grid_reports, grid_report_still_due, grid_tier_above_recipients
+    ),
+    Rule.ORDER_UNACCEPTED: _spec(Rule.ORDER_UNACCEPTED, find_orders, order_still_due, grid_keepers_recipients),
+    Rule.ORDER_OVERDUE: _spec(Rule.ORDER_OVERDUE, find_orders, order_still_due, order_overdue_recipients),
+    Rule.ORDER_ESCALATED: _spec(Rule.ORDER_ESCALATED, find_orders, order_still_due, grid_tier_above_recipients),
 }
 assert set(RULES) == set(Rule.values), "every Rule has its entry"
 

@@ -279,6 +279,21 @@ def _load_related(rows: list[Reminder]) -> dict:
         "events": CaseEvent.objects.select_related("case", "actor").in_bulk(event_ids) if event_ids else {},
         "resolutions": Resolution.objects.in_bulk(ids("resolution")) if ids("resolution") else {},
         "agreements": Agreement.objects.in_bulk(ids("agreement")) if ids("agreement") else {},
+        **_load_grid_related(rows, ids),
+    }
+
+
+def _load_grid_related(rows: list[Reminder], ids) -> dict:
+    """The grid reminders' reports filed since (as (campaign, grid) pairs) and help requests."""
+    from grid.models import ScreeningReport, ServiceOrder
+
+    reports = set()
+    if ids("campaign"):
+        filed = ScreeningReport.objects.filter(campaign__in=ids("campaign"), grid__in=ids("grid"))
+        reports = set(filed.values_list("campaign_id", "grid_id"))
+    return {
+        "reports_filed": reports,
+        "orders": ServiceOrder.objects.in_bulk(ids("order")) if ids("order") else {},
     }
 
 

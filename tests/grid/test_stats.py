@@ -1,9 +1,11 @@
 """The grid figures: kept in the services' transactions, equal to a rebuild from the rows, shown on
 the dashboard beside the dispute figures, in a constant number of queries."""
 
+import importlib
 import re
 from datetime import timedelta
 
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -52,6 +54,21 @@ class GridStatsTests:
         assert before  # something was counted
         stats.grid_stats_rebuild()
         assert kept() == before
+
+    def test_the_upgrade_fills_the_monthly_counters_from_the_daily_ones(
+        self, areas, gina, gus, vic, alice, estate, sue
+    ):
+        # A site that kept only daily counters before 0006: the migration 0009 sums them by month.
+        world(areas, gina, gus, vic, alice, estate, sue)
+        expected = set(GridMonthStat.objects.values_list("grid_id", "month", *GridMonthStat.FIGURES))
+        GridMonthStat.objects.all().delete()
+        backfill = importlib.import_module("grid.migrations.0009_grid_month_stats_backfill").backfill
+
+        backfill(django_apps, None)
+
+        assert set(GridMonthStat.objects.values_list("grid_id", "month", *GridMonthStat.FIGURES)) == expected
+        backfill(django_apps, None)  # kept rows already there: left alone, nothing doubled
+        assert GridMonthStat.objects.count() == len(expected)
 
     def test_the_figures_of_a_scope_and_period(self, areas, gina, gus, vic, alice, estate, sue):
         world(areas, gina, gus, vic, alice, estate, sue)

@@ -86,6 +86,21 @@ class Scope:
     def name(self) -> str:
         return self.area.name if self.area else str(_("All my areas"))
 
+    @property
+    def menu(self) -> list[Area]:
+        """The area selector's options: every level down to the communities, and the grids of
+        the chosen community (or of the chosen grid's). A district has hundreds of grids: all of
+        them made a selector nobody could use and were a tenth of the dashboard's time. Any area
+        of `choices` can still be asked for by its id."""
+        if all(a.kind == Area.Kind.GRID for a in self.choices):
+            return self.choices  # a user who serves grids only
+        focus = None
+        if self.area is not None and self.area.kind == Area.Kind.COMMUNITY:
+            focus = self.area.pk
+        elif self.area is not None and self.area.kind == Area.Kind.GRID:
+            focus = self.area.parent_id
+        return [a for a in self.choices if a.kind != Area.Kind.GRID or a.parent_id == focus]
+
 
 def scope_for(user: User, area_id: int | str | None = None) -> Scope:
     """Two small queries: the served areas and the areas of their subtrees."""

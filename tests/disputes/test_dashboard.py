@@ -197,6 +197,21 @@ class DashboardScopeTests:
         assert board.flows.totals["received"] == 1
         assert board.stock.totals["open"] == 1
 
+    def test_the_selector_offers_the_grids_of_the_chosen_community_only(self, cast, sam, areas, client):
+        # A district has hundreds of grids: the selector lists every level down to the
+        # communities, and the grids of the community in view; any of them can still be asked for.
+        def offered(**query) -> list[str]:
+            page = client.get(URL, query)
+            assert page.status_code == 200
+            return [a.name for a in page.context["board"].scope.menu]
+
+        client.force_login(sam)
+        assert offered() == ["District", "Sub 1", "Community 1", "Sub 2", "Community 2"]
+        assert offered(area=areas["C1"].pk) == ["District", "Sub 1", "Community 1", "Grid 1", "Sub 2", "Community 2"]
+        assert "Grid 2" in offered(area=areas["G2"].pk)
+        page = client.get(URL, {"area": areas["G2"].pk})
+        assert f'<option value="{areas["G2"].pk}" selected>' in page.content.decode()
+
 
 class DashboardPageTests:
     def test_it_shows_every_kpi_with_definition_and_links(self, cast, sam, client):

@@ -42,12 +42,24 @@ def case_scope_q(user: User, *, prefix: str = "") -> Q:
         return Q(pk__in=[])
     if user.is_resident:
         return Q(**{f"{prefix}pk__in": Party.objects.filter(user=user).values("case_id")})
-    q = area_subtree_q(served_areas(user), prefix=f"{prefix}area__")
     if not _assigned_elsewhere(user):
         # The OR costs a third of the changelist's time at 1,000,000 cases (bench/admin_list.py, a
         # community mediator: 122 ms against 85 ms): only staff named on a case elsewhere pay it.
-        return q
-    return q | Q(**{f"{prefix}mediator": user, f"{prefix}status__in": NAMED_STATUSES})
+        return area_subtree_q(served_areas(user), prefix=f"{prefix}area__")
+    # With the OR, the areas go in as their ids: PostgreSQL then ORs two index scans
+    # (case_area_status, case_mediator_status) instead of filtering a walk of every case through
+    # the joined path. A grid worker named on 5,700 running cases elsewhere, at 1,000,000 cases:
+    # the list's page 87 -> 15 ms, its capped count 135 -> 63 ms.
+    return Q(**{f"{prefix}area_id__in": _area_ids(user)}) | Q(
+        **{f"{prefix}mediator": user, f"{prefix}status__in": NAMED_STATUSES}
+    )
+
+
+def _area_ids(user: User) -> list[int]:
+    """The ids of the areas in the user's subtrees (one query, cached on the user object)."""
+    if not hasattr(user, "_area_ids"):
+        user._area_ids = list(area_list_for_user(user).values_list("pk", flat=True))
+    return user._area_ids
 
 
 def _assigned_elsewhere(user: User) -> bool:

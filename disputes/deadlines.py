@@ -133,6 +133,16 @@ def next_due(status: str, clocks: dict) -> datetime | None:
     return None
 
 
+def legacy_on(case: Case, when: datetime) -> bool:
+    """Whether an open case is a legacy case (历史积案) at `when`: its stamped legacy_at has passed,
+    moved on by a suspension still running (the time suspended does not count). case_transition
+    stamps it as Case.resolved_as_legacy on resolution, for the figure "resolved, of which legacy"."""
+    if case.status not in Case.OPEN_STATUSES or case.legacy_at is None:
+        return False
+    paused = when - case.suspended_at if case.suspended_at is not None else timedelta(0)
+    return case.legacy_at + paused <= when
+
+
 # --- Which cases a clock figure counts -------------------------------------------------------
 
 CLOCK_FIGURES = ("overdue", "due_soon", "legacy", "suspended")

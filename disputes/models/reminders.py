@@ -95,6 +95,7 @@ class Rule(models.TextChoices):
     CONFIRMATION_WINDOW = "confirmation_window", _("Judicial confirmation window")
     DIGEST = "digest", _("Weekly digest")
     HIGH_RISK = "high_risk", _("High risk")
+    CLAIM_HIGH_RISK = "claim_high_risk", _("High-risk collective claim")
 
 
 class Reminder(models.Model):

@@ -162,7 +162,8 @@ def confirmation_recipients(agreement, staff: Staff) -> list[Person]:
 
 
 def high_risk_recipients(case: Case, staff: Staff | None = None) -> list:
-    """The supervisors of the case's subdistrict (街道) hear that it was assessed high risk (DESIGN §7)."""
+    """The supervisors of the case's subdistrict (街道) hear that it was assessed high risk (DESIGN §7);
+    `case` may be a collective claim (anything with an area)."""
     from disputes.selectors import supervisors_of_subdistrict
 
     return list(supervisors_of_subdistrict(case))
@@ -527,6 +528,9 @@ RULES: dict[str, RuleSpec] = {
     Rule.DIGEST: _spec(Rule.DIGEST, find_digests, always, lambda person, staff: [person]),
     # Written by its cause (services.steps.case_set_risk), like a case event.
     Rule.HIGH_RISK: _spec(Rule.HIGH_RISK, None, always, high_risk_recipients),
+    # Written by its cause (services.collective.claim_create): a new high-risk collective claim,
+    # to the supervisors of the claim's subdistrict (the same recipients, found from its area).
+    Rule.CLAIM_HIGH_RISK: _spec(Rule.CLAIM_HIGH_RISK, None, always, high_risk_recipients),
 }
 assert set(RULES) == set(Rule.values), "every Rule has its entry"
 

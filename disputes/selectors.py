@@ -464,7 +464,13 @@ def claim_for_case(case: Case, *, public_only: bool = False) -> CollectiveClaim 
         CollectiveClaim.objects.select_related("mediator", "area")
         .prefetch_related(
             Prefetch("events", queryset=events, to_attr="timeline"),
-            Prefetch("cases", queryset=Case.objects.order_by("pk").only("pk", "number", "status", "households", "collective_claim_id"), to_attr="members"),
+            Prefetch(
+                "cases",
+                queryset=Case.objects.order_by("pk").only(
+                    "pk", "number", "status", "households", "collective_claim_id"
+                ),
+                to_attr="members",
+            ),
         )
         .filter(pk=case.collective_claim_id)
         .first()

@@ -81,9 +81,7 @@ class ClaimStepForm(forms.Form):
                 label=_("Referred to (referred cases)"), max_length=100, required=False
             )
         else:
-            self.fields["note"] = _text(
-                _("Reason") if step == "suspend" else _("Note"), required=step == "suspend"
-            )
+            self.fields["note"] = _text(_("Reason") if step == "suspend" else _("Note"), required=step == "suspend")
 
     def versions(self) -> dict[int, int]:
         return {c.pk: self.cleaned_data[f"version_{c.pk}"] for c in self.members}
@@ -180,8 +178,21 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_select_related = ["area", "mediator"]
     date_hierarchy = None
     change_form_template = "admin/disputes/collectiveclaim/change_form.html"
-    fields = ["number", "title", "facts", "demand", "risk", "area", "tier", "mediator", "households", "status",
-              "created_at", "resolved_at", "closed_at"]
+    fields = [
+        "number",
+        "title",
+        "facts",
+        "demand",
+        "risk",
+        "area",
+        "tier",
+        "mediator",
+        "households",
+        "status",
+        "created_at",
+        "resolved_at",
+        "closed_at",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk__in=claims_visible_to(request.user).values("pk"))
@@ -331,7 +342,9 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 claim_elect_representative(
-                    claim=claim, party=form.cleaned_data["party"], actor=request.user,
+                    claim=claim,
+                    party=form.cleaned_data["party"],
+                    actor=request.user,
                     consent_note=form.cleaned_data["consent_note"],
                 )
             except CaseError as exc:

@@ -39,7 +39,13 @@ def _write_households(
     data = {**data, "from": case.households, "to": households}
     if case.collective_claim_id:
         event = _case_write(
-            case=case, fields={"households": households}, actor=actor, kind=kind, note=note, is_public=is_public, data=data
+            case=case,
+            fields={"households": households},
+            actor=actor,
+            kind=kind,
+            note=note,
+            is_public=is_public,
+            data=data,
         )
         from disputes.services.collective import claim_households_changed  # collective builds on this module
 

@@ -226,7 +226,10 @@ def claim_add_cases(*, claim: CollectiveClaim, cases: list[Case], actor: User) -
     for case in sorted(cases, key=lambda c: c.pk):
         _member_write(case=case, claim=claim, households=total, actor=actor, note=note)
     ClaimEvent.objects.create(
-        claim=claim, kind=ClaimEvent.Kind.ADDED, actor=actor, note=", ".join(c.number for c in cases),
+        claim=claim,
+        kind=ClaimEvent.Kind.ADDED,
+        actor=actor,
+        note=", ".join(c.number for c in cases),
         data={"cases": [c.number for c in cases]},
     )
     return claim_sync(claim=claim, actor=actor)
@@ -243,8 +246,12 @@ def claim_remove_case(*, claim: CollectiveClaim, case: Case, actor: User, reason
     _member_write(case=case, claim=None, households=case.households, actor=actor, note=note)
     ClaimRepresentative.objects.filter(claim=claim, party__case=case).delete()
     ClaimEvent.objects.create(
-        claim=claim, kind=ClaimEvent.Kind.REMOVED, actor=actor, note=f"{case.number}: {reason}",
-        is_public=False, data={"case": case.number},
+        claim=claim,
+        kind=ClaimEvent.Kind.REMOVED,
+        actor=actor,
+        note=f"{case.number}: {reason}",
+        is_public=False,
+        data={"case": case.number},
     )
     return claim_sync(claim=claim, actor=actor)
 
@@ -272,7 +279,11 @@ def claim_elect_representative(
     if ClaimRepresentative.objects.filter(claim=claim, party=party).exists():
         raise CaseError(_("%(name)s is already a representative.") % {"name": party.name})
     row = ClaimRepresentative.objects.create(
-        claim=claim, party=party, consented_at=consented_at or timezone.now(), consent_note=consent_note, recorded_by=actor
+        claim=claim,
+        party=party,
+        consented_at=consented_at or timezone.now(),
+        consent_note=consent_note,
+        recorded_by=actor,
     )
     ClaimEvent.objects.create(
         claim=claim, kind=ClaimEvent.Kind.REPRESENTATIVE, actor=actor, note=party.name, data={"party": party.pk}
@@ -384,7 +395,9 @@ def claim_step(
         if versions is not None and case.pk in versions:
             case.version = versions[case.pk]  # the write refuses if the case moved since the page was shown
         if not spec.allowed(case):
-            result.refused.append((case, _("not possible in its current state (%(status)s)") % {"status": case.get_status_display()}))
+            result.refused.append(
+                (case, _("not possible in its current state (%(status)s)") % {"status": case.get_status_display()})
+            )
             continue
         try:
             with transaction.atomic():
@@ -419,17 +432,32 @@ def claim_step(
 
 @transaction.atomic
 def claim_meeting_create(
-    *, claim: CollectiveClaim, community: Area, topic: str, scheduled_at: datetime, place: str, actor: User, estate=None
+    *,
+    claim: CollectiveClaim,
+    community: Area,
+    topic: str,
+    scheduled_at: datetime,
+    place: str,
+    actor: User,
+    estate=None,
 ) -> Meeting:
     """The claim's four-party meeting: every member case on its agenda, and the meeting pointing to
     the claim, so each member's page shows it (selectors.meeting_list_for_case)."""
     members = list(claim.cases.order_by("pk"))
     meeting = meeting_create(
-        community=community, topic=topic, scheduled_at=scheduled_at, place=place, actor=actor, estate=estate,
-        cases=members, claim=claim,
+        community=community,
+        topic=topic,
+        scheduled_at=scheduled_at,
+        place=place,
+        actor=actor,
+        estate=estate,
+        cases=members,
+        claim=claim,
     )
     ClaimEvent.objects.create(
-        claim=claim, kind=ClaimEvent.Kind.MEETING, actor=actor,
+        claim=claim,
+        kind=ClaimEvent.Kind.MEETING,
+        actor=actor,
         note=_("Four-party meeting on %(date)s at %(place)s")
         % {"date": timezone.localtime(scheduled_at).strftime("%Y-%m-%d %H:%M"), "place": place},
         data={"meeting": meeting.pk},

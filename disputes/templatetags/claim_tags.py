@@ -17,7 +17,7 @@ def claim_dashboard(board):
 
 @register.inclusion_tag("disputes/_claim_sentence.html")
 def claim_report_sentence(report):
-    """"共化解矛盾纠纷 N 起，其中历史积案 M 起，群体性诉求 K 件" for the period report."""
+    """ "共化解矛盾纠纷 N 起，其中历史积案 M 起，群体性诉求 K 件" for the period report."""
     return {"figures": claim_figures(report.scope, report.period, report.flows)}
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from disputes import selectors, services, stats
+from disputes.dashboard.claims import claim_figures
 from disputes.models import (
     Case,
     CaseDayStat,
@@ -26,7 +27,6 @@ from disputes.models import (
 )
 from disputes.services.cases import CaseError
 from disputes.services.claims import case_correct_households
-from disputes.dashboard.claims import claim_figures
 from disputes.services.collective import (
     claim_add_cases,
     claim_create,
@@ -53,7 +53,9 @@ def six(areas, estate, mia):
     for i in range(6):
         resident = make_user(f"resident{i}", full_name=f"居民{i}", phone=f"1390000000{i}")
         cases.append(
-            make_case(applicant=resident, area=areas["G1"], estate_id=estate.pk, title=f"水压不足 {i}", building="5号楼")
+            make_case(
+                applicant=resident, area=areas["G1"], estate_id=estate.pk, title=f"水压不足 {i}", building="5号楼"
+            )
         )
     return cases
 
@@ -126,9 +128,13 @@ class ClaimCreateTests:
         services.case_event_record(case=Case.objects.get(pk=six[2].pk), actor=mia, kind=CaseEvent.Kind.NOTE, note="x")
         with pytest.raises(services.StaleCase):
             _claim(six, mia)  # six[2] as loaded is a version behind
-        assert not CollectiveClaim.objects.exists() and not Case.objects.filter(collective_claim__isnull=False).exists()
+        assert (
+            not CollectiveClaim.objects.exists() and not Case.objects.filter(collective_claim__isnull=False).exists()
+        )
 
-    def test_a_high_risk_claim_notifies_the_subdistrict_at_once(self, six, mia, sue, sam, django_capture_on_commit_callbacks):
+    def test_a_high_risk_claim_notifies_the_subdistrict_at_once(
+        self, six, mia, sue, sam, django_capture_on_commit_callbacks
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             claim = _claim(six, mia, risk=Case.Risk.HIGH)
         rows = Reminder.objects.filter(rule=Rule.CLAIM_HIGH_RISK)
@@ -196,12 +202,23 @@ class ClaimStepTests:
         claim = _claim(six, mia)
         claim_step(claim=claim, step="accept", actor=mia, mediator=mia)
         claim_step(claim=claim, step="acknowledge", actor=mia)
-        O = Case.Outcome
-        outcomes = {six[0].pk: O.RECONCILED, six[1].pk: O.RECONCILED, six[2].pk: O.RECONCILED, six[3].pk: O.RECONCILED,
-                    six[4].pk: O.TERMINATED, six[5].pk: O.REFERRED}
+        Out = Case.Outcome
+        outcomes = {
+            six[0].pk: Out.RECONCILED,
+            six[1].pk: Out.RECONCILED,
+            six[2].pk: Out.RECONCILED,
+            six[3].pk: Out.RECONCILED,
+            six[4].pk: Out.TERMINATED,
+            six[5].pk: Out.REFERRED,
+        }
         result = claim_step(
-            claim=claim, step="conclude", actor=mia, outcomes=outcomes, summary="Pumps replaced by the property company.",
-            routes_advised="Court or the housing authority.", referral_target="区住建局",
+            claim=claim,
+            step="conclude",
+            actor=mia,
+            outcomes=outcomes,
+            summary="Pumps replaced by the property company.",
+            routes_advised="Court or the housing authority.",
+            referral_target="区住建局",
         )
         assert len(result.done) == 6 and not result.refused
         by_pk = {c.pk: c for c in _fresh(six)}
@@ -238,8 +255,12 @@ class ClaimMeetingAndTimelineTests:
     def test_one_meeting_for_the_claim_shows_on_every_member_case(self, six, mia, areas, client):
         claim = _claim(six[:5], mia)
         meeting = claim_meeting_create(
-            claim=claim, community=areas["C1"], topic="水压问题四方议事会", scheduled_at=timezone.now() + timedelta(days=3),
-            place="社区会议室", actor=mia,
+            claim=claim,
+            community=areas["C1"],
+            topic="水压问题四方议事会",
+            scheduled_at=timezone.now() + timedelta(days=3),
+            place="社区会议室",
+            actor=mia,
         )
         assert meeting.claim == claim and Meeting.objects.count() == 1
         claim_add_cases(claim=claim, cases=_fresh(six[5:]), actor=mia)  # added after it was scheduled
@@ -285,7 +306,15 @@ class ClaimAdminTests:
         page = client.post(url, picked)
         assert page.status_code == 200 and "6" in page.content.decode()
         response = client.post(
-            url, {**picked, "apply": "1", "title": "水压不足", "facts": "Low pressure.", "demand": "Fix it.", "risk": "low"}
+            url,
+            {
+                **picked,
+                "apply": "1",
+                "title": "水压不足",
+                "facts": "Low pressure.",
+                "demand": "Fix it.",
+                "risk": "low",
+            },
         )
         claim = CollectiveClaim.objects.get()
         assert response.status_code == 302 and response.url == reverse(
@@ -316,17 +345,19 @@ class ReportSentenceTests:
         """Resolved in the period: 4 cases (2 of them legacy, i.e. open over 90 days, and 3 of them
         collective members); one collective claim resolved, one still open; one case terminated
         (not resolved) and one case resolved last year (outside the period)."""
-        O = Case.Outcome
+        Out = Case.Outcome
         # A claim of three cases (5 households in all), two of them legacy, all resolved now.
         residents = [make_user(f"r{i}", phone=f"1391111111{i}") for i in range(6)]
-        members = [make_case(applicant=residents[i], area=areas["G1"], estate_id=estate.pk, households=h)
-                   for i, h in enumerate([2, 2, 1])]
+        members = [
+            make_case(applicant=residents[i], area=areas["G1"], estate_id=estate.pk, households=h)
+            for i, h in enumerate([2, 2, 1])
+        ]
         backdate(members[0], submitted_at=timezone.now() - timedelta(days=120))
         backdate(members[1], submitted_at=timezone.now() - timedelta(days=100))
         resolved_claim = _claim(_fresh(members), mia)
         claim_step(claim=resolved_claim, step="accept", actor=mia, mediator=mia)
         claim_step(claim=resolved_claim, step="acknowledge", actor=mia)
-        claim_step(claim=resolved_claim, step="conclude", actor=mia, outcome=O.RECONCILED, summary="Pumps fixed.")
+        claim_step(claim=resolved_claim, step="conclude", actor=mia, outcome=Out.RECONCILED, summary="Pumps fixed.")
         # An open claim of two cases.
         others = [make_case(applicant=residents[3 + i], area=areas["G1"], estate_id=estate.pk) for i in range(2)]
         _claim(others, mia)
@@ -355,7 +386,13 @@ class ReportSentenceTests:
         board = client.get(reverse("disputes:dashboard"), {"period": "year"})
         figures = board.context["board"]
         f = claim_figures(figures.scope, figures.period, figures.flows)
-        assert (f.resolved, f.resolved_legacy, f.resolved_collective, f.claims_received, f.claims_resolved) == (4, 2, 3, 2, 1)
+        assert (f.resolved, f.resolved_legacy, f.resolved_collective, f.claims_received, f.claims_resolved) == (
+            4,
+            2,
+            3,
+            2,
+            1,
+        )
         client.force_login(sue)
         for key, expected in (("resolved_legacy", 2), ("resolved_collective", 3)):
             listing = client.get(f.urls[key])

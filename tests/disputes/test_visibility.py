@@ -38,8 +38,7 @@ from disputes.models import (
     Reminder,
     Resolution,
 )
-from disputes.services import closure
-from disputes.services import collective
+from disputes.services import closure, collective
 from disputes.services import meetings as meeting_services
 from disputes.services.sessions import mediation_session_record
 from disputes.visibility import case_visible_to, cases_visible_to

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +41,7 @@ def _text(label, **kwargs):
 
 
 class ClaimCreateForm(forms.Form):
-    title = forms.CharField(label=_("Subject"), max_length=100)
+    title = forms.CharField(label=_("Subject"), max_length=100, widget=forms.TextInput(attrs={"size": 60}))
     facts = _text(_("Shared facts"))
     demand = _text(_("Shared demand"))
     risk = forms.ChoiceField(label=_("Risk level"), choices=Case.Risk.choices, initial=Case.Risk.LOW)
@@ -176,7 +177,7 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
     list_filter = ["status", "risk", AreaFilter]
     search_fields = ["number", "title"]
     list_select_related = ["area", "mediator"]
-    date_hierarchy = None
+    view_on_site = False  # the claim has no public page: its cases have
     change_form_template = "admin/disputes/collectiveclaim/change_form.html"
     fields = [
         "number",
@@ -260,6 +261,7 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
                 show_save_and_continue=False,
                 show_save_and_add_another=False,
                 show_delete=False,
+                title=capfirst(self.model._meta.verbose_name),  # nothing is changed in place
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

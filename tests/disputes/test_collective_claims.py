@@ -3,6 +3,7 @@ applied to all six with one lost race reported, one meeting for the claim on eve
 closure with per-case outcomes, the high-risk notice, visibility through the one door, and the
 period report's sentence with its three numbers against a hand count."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -400,3 +401,14 @@ class ReportSentenceTests:
         for key, expected in (("claims_received", 2), ("claims_resolved", 1)):
             listing = client.get(f.urls[key])
             assert listing.status_code == 200 and listing.context["cl"].result_count == expected, key
+
+
+class LedgerTests:
+    def test_the_ledger_names_the_claim_of_each_member(self, six, mia):
+        from disputes.exports import ledger_csv_write
+
+        claim = _claim(six, mia)
+        out = io.BytesIO()
+        rows = ledger_csv_write(Case.objects.filter(pk__in=[c.pk for c in six]), out, user=mia)
+        text = out.getvalue().decode("utf-8-sig")
+        assert rows == 6 and text.count(f"{gettext('Yes')} {claim.number}") == 6

@@ -190,6 +190,7 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, ClaimActions, SafeInputsAdmin,
         "acknowledge_cases",
         "reassign_cases",
         "create_collective_claim",
+        "add_to_collective_claim",
     ]
     inlines = [PartyInline, EvidenceInline, SessionInline, TimelineInline]
     change_form_template = "admin/disputes/case/change_form.html"

@@ -25,6 +25,7 @@ from disputes.models import Case, CollectiveClaim, Party
 from disputes.services.cases import CaseError
 from disputes.services.collective import (
     CLAIM_STEPS,
+    claim_add_cases,
     claim_create,
     claim_elect_representative,
     claim_meeting_create,
@@ -48,6 +49,14 @@ class ClaimCreateForm(forms.Form):
     tier = forms.TypedChoiceField(
         label=_("Handling tier"), choices=[("", "—"), *Case.Tier.choices], coerce=int, required=False, empty_value=None
     )
+
+
+class ClaimAddForm(forms.Form):
+    claim = forms.ModelChoiceField(label=_("Collective claim"), queryset=CollectiveClaim.objects.none())
+
+    def __init__(self, *args, claims, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["claim"].queryset = claims
 
 
 OUTCOME_CHOICES = [
@@ -163,6 +172,41 @@ class ClaimActions:
                 "form": form,
                 "cases": cases,
                 "households": sum(c.households for c in cases),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description=_("Add the selected cases to a collective claim"), permissions=["change"])
+    def add_to_collective_claim(self, request, queryset):
+        cases = list(queryset.select_related("area", "collective_claim").order_by("pk"))
+        claims = claims_visible_to(request.user).filter(status=CollectiveClaim.Status.OPEN).order_by("-created_at")
+        form = ClaimAddForm(request.POST if "apply" in request.POST else None, claims=claims)
+        if "apply" in request.POST and form.is_valid():
+            claim = form.cleaned_data["claim"]
+            try:
+                claim_add_cases(claim=claim, cases=cases, actor=request.user)
+            except CaseError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                gettext("%(count)d cases were added to collective claim %(claim)s.")
+                % {"count": len(cases), "claim": claim.number},
+                messages.SUCCESS,
+            )
+            return redirect(reverse("admin:disputes_collectiveclaim_change", args=[claim.pk]))
+        return TemplateResponse(
+            request,
+            "admin/disputes/case/claim_create.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": gettext("Add the selected cases to a collective claim"),
+                "form": form,
+                "cases": cases,
+                "households": sum(c.households for c in cases),
+                "action_name": "add_to_collective_claim",
+                "submit": gettext("Add to the claim"),
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )

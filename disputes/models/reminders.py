@@ -96,6 +96,7 @@ class Rule(models.TextChoices):
     DIGEST = "digest", _("Weekly digest")
     HIGH_RISK = "high_risk", _("High risk")
     CLAIM_HIGH_RISK = "claim_high_risk", _("High-risk collective claim")
+    CLAIM_NOTICE = "claim_notice", _("News of a collective claim")
 
 
 class Reminder(models.Model):

@@ -36,6 +36,28 @@ from disputes.services.closure import case_close_with_outcome
 from disputes.services.meetings import meeting_create
 from disputes.services.reminders import RULES, reminder_create
 
+
+def _claim_event(*, claim: CollectiveClaim, kind: str, actor: User | None, note: str = "", is_public=True, **extra):
+    """A claim event; a public one is a notice to the claim's representatives (Rule.CLAIM_NOTICE,
+    rows of the reminder pipeline sent after commit, each linked to the representative's own case)."""
+    event = ClaimEvent.objects.create(claim=claim, kind=kind, actor=actor, note=note, is_public=is_public, **extra)
+    if is_public:
+        for user in RULES[Rule.CLAIM_NOTICE].recipients(claim):
+            if user.pk == getattr(actor, "pk", None):
+                continue
+            channels = [Reminder.Channel.INBOX] + ([Reminder.Channel.EMAIL] if user.email else [])
+            for channel in channels:
+                reminder_create(
+                    case=user.represented_case,
+                    recipient=user,
+                    rule=Rule.CLAIM_NOTICE,
+                    period=f"claimevent-{event.pk}",
+                    channel=channel,
+                    context={"claim": claim.number, "kind": kind, "note": note[:200]},
+                )
+    return event
+
+
 # --- Membership and the households ------------------------------------------------------------
 
 
@@ -134,7 +156,7 @@ def claim_status_sync(*, claim: CollectiveClaim, actor: User | None, members: li
     CollectiveClaim.objects.filter(pk=claim.pk).update(status=status, resolved_at=resolved_at, closed_at=closed_at)
     claim.status, claim.resolved_at, claim.closed_at = status, resolved_at, closed_at
     if old != status:
-        ClaimEvent.objects.create(
+        _claim_event(
             claim=claim,
             kind=ClaimEvent.Kind.STATUS,
             actor=actor,
@@ -412,7 +434,7 @@ def claim_step(
     if step == "accept" and result.done:
         CollectiveClaim.objects.filter(pk=claim.pk).update(mediator=data["mediator"])
         claim.mediator = data["mediator"]
-    ClaimEvent.objects.create(
+    _claim_event(
         claim=claim,
         kind=ClaimEvent.Kind.STEP,
         actor=actor,
@@ -454,7 +476,7 @@ def claim_meeting_create(
         cases=members,
         claim=claim,
     )
-    ClaimEvent.objects.create(
+    _claim_event(
         claim=claim,
         kind=ClaimEvent.Kind.MEETING,
         actor=actor,

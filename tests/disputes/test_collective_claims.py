@@ -289,6 +289,19 @@ class ClaimMeetingAndTimelineTests:
             claim_elect_representative(claim=claim, party=outsider, actor=mia, consent_note="Yes.")
         assert ClaimRepresentative.objects.filter(claim=claim).count() == 1
 
+    def test_the_representatives_hear_of_the_claims_steps(self, six, mia, django_capture_on_commit_callbacks):
+        claim = _claim(six, mia)
+        party = Case.objects.get(pk=six[1].pk).parties.get(role=Party.Role.APPLICANT)
+        claim_elect_representative(claim=claim, party=party, actor=mia, consent_note="Elected at the estate meeting.")
+        with django_capture_on_commit_callbacks(execute=True):
+            claim_step(claim=claim, step="accept", actor=mia, mediator=mia, note="Accepted as one claim.")
+        rows = Reminder.objects.filter(rule=Rule.CLAIM_NOTICE)
+        assert {r.recipient for r in rows} == {party.user}  # the representative only
+        inbox = rows.get(channel=Reminder.Channel.INBOX)
+        assert inbox.case_id == six[1].pk and inbox.state == Reminder.State.SENT
+        assert claim.number in inbox.subject and "Accepted as one claim." in inbox.body
+        assert six[1].number in inbox.body  # the link to their own case page, which shows the claim
+
     def test_claims_are_seen_through_the_one_door(self, six, mia, otto, sue, sam):
         claim = _claim(six, mia)
         assert claim in claims_visible_to(mia) and claim in claims_visible_to(sue) and claim in claims_visible_to(sam)
@@ -331,6 +344,17 @@ class ClaimAdminTests:
         text = response.content.decode()
         assert six[1].number in text  # the lost race is reported as a message
         assert Case.objects.filter(collective_claim=claim, status=Case.Status.ASSIGNED).count() == 5
+
+    def test_the_action_adds_cases_to_an_open_claim(self, six, mia, client):
+        claim = _claim(six[:4], mia)
+        client.force_login(mia)
+        picked = {"action": "add_to_collective_claim", "_selected_action": [c.pk for c in six[4:]]}
+        url = reverse("admin:disputes_case_changelist")
+        assert claim.number in client.post(url, picked).content.decode()
+        response = client.post(url, {**picked, "apply": "1", "claim": claim.pk})
+        assert response.status_code == 302
+        claim.refresh_from_db()
+        assert claim.households == 6 and Case.objects.filter(collective_claim=claim, is_collective=True).count() == 6
 
     def test_an_outsider_gets_404_on_the_claim(self, six, mia, otto, client):
         claim = _claim(six, mia)

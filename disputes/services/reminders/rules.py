@@ -169,6 +169,21 @@ def high_risk_recipients(case: Case, staff: Staff | None = None) -> list:
     return list(supervisors_of_subdistrict(case))
 
 
+def claim_representative_users(claim) -> list:
+    """The representatives of a collective claim who act online (a party linked to an account),
+    each with the member case they represent from (`represented_case`)."""
+    from disputes.models import ClaimRepresentative
+
+    people = []
+    for row in ClaimRepresentative.objects.filter(claim=claim, party__user__is_active=True).select_related(
+        "party__user", "party__case"
+    ):
+        user = row.party.user
+        user.represented_case = row.party.case
+        people.append(user)
+    return people
+
+
 def event_recipients(event: CaseEvent) -> list:
     """Parties with an account hear about public events; the mediator hears about every event; the
     mediators and supervisors of the tier above hear that a case was escalated to them."""
@@ -531,6 +546,10 @@ RULES: dict[str, RuleSpec] = {
     # Written by its cause (services.collective.claim_create): a new high-risk collective claim,
     # to the supervisors of the claim's subdistrict (the same recipients, found from its area).
     Rule.CLAIM_HIGH_RISK: _spec(Rule.CLAIM_HIGH_RISK, None, always, high_risk_recipients),
+    # Written by its cause (services.collective: a public claim event): to the claim's representatives.
+    Rule.CLAIM_NOTICE: _spec(
+        Rule.CLAIM_NOTICE, None, always, lambda claim, staff=None: claim_representative_users(claim), wrapped=False
+    ),
 }
 assert set(RULES) == set(Rule.values), "every Rule has its entry"
 

@@ -56,6 +56,7 @@ class PartyData:
 # The core
 
 
+@transaction.atomic
 def case_transition(
     *,
     case: Case,
@@ -87,7 +88,13 @@ def case_transition(
         fields.update(_resume_fields(case, now))  # a status change ends a suspension
     fields.update(changes or {})
     fields.update(_stamps(case, fields))
-    return _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
+    event = _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
+    if case.collective_claim_id:
+        # A member moved (from the claim or from its own page): the claim's status follows.
+        from disputes.services.collective import claim_follow_member  # collective builds on this module
+
+        claim_follow_member(case=case, actor=actor)
+    return event
 
 
 def _stamps(case: Case, fields: dict) -> dict:

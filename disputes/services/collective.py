@@ -141,6 +141,8 @@ def claim_status_sync(*, claim: CollectiveClaim, actor: User | None, members: li
     members = members if members is not None else list(claim.cases.all())
     if not members:
         return
+    # As it is now: a member's own transition may have moved it since the caller loaded it.
+    claim.refresh_from_db(fields=["status", "resolved_at", "closed_at"])
     now = timezone.now()
     if any(c.status in Case.OPEN_STATUSES for c in members):
         status, resolved_at, closed_at = CollectiveClaim.Status.OPEN, None, None
@@ -276,6 +278,13 @@ def claim_remove_case(*, claim: CollectiveClaim, case: Case, actor: User, reason
         data={"case": case.number},
     )
     return claim_sync(claim=claim, actor=actor)
+
+
+def claim_follow_member(*, case: Case, actor: User | None) -> None:
+    """A member case changed status (services.cases.case_transition): the claim's status follows."""
+    claim = CollectiveClaim.objects.filter(pk=case.collective_claim_id).first()
+    if claim is not None:
+        claim_status_sync(claim=claim, actor=actor)
 
 
 def claim_households_changed(*, case: Case, actor: User | None) -> None:

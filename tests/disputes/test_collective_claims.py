@@ -251,6 +251,21 @@ class ClaimStepTests:
         claim.refresh_from_db()
         assert claim.status == CollectiveClaim.Status.OPEN  # one member is still in mediation
 
+    def test_the_claim_follows_a_member_moved_from_its_own_page(self, six, mia):
+        claim = _claim(six[:2], mia)
+        claim_step(claim=claim, step="accept", actor=mia, mediator=mia)
+        claim_step(claim=claim, step="acknowledge", actor=mia)
+        first, second = _fresh(six[:2])
+        services.case_resolve(case=first, actor=mia, outcome=Case.Outcome.RECONCILED, summary="Agreed.")
+        claim.refresh_from_db()
+        assert claim.status == CollectiveClaim.Status.OPEN
+        services.case_terminate(case=second, actor=mia, routes_advised="Court.")
+        claim.refresh_from_db()
+        assert claim.status == CollectiveClaim.Status.RESOLVED and claim.resolved_at is not None
+        services.case_reopen(case=Case.objects.get(pk=first.pk), actor=mia, reason="The pump broke again.")
+        claim.refresh_from_db()
+        assert claim.status == CollectiveClaim.Status.OPEN and claim.resolved_at is None
+
 
 class ClaimMeetingAndTimelineTests:
     def test_one_meeting_for_the_claim_shows_on_every_member_case(self, six, mia, areas, client):

@@ -79,3 +79,26 @@ class BrowserCollectiveTests:
         box = page.inner_text("#linli-case-claim")
         assert claim.number in box and "对成员案件办理" in box
         browser_page.screenshot(page, "collective_5_member_case_page")
+
+    def test_a_supervisor_reads_the_claim_figures_and_the_report_sentence(self, browser_page, six):
+        from disputes.services.collective import claim_create, claim_step
+
+        mia, cases = six
+        sue = make_user("sue", role=User.Role.SUPERVISOR, areas=[cases[0].area.parent.parent], full_name="钱素")
+        claim = claim_create(cases=cases, actor=mia, title="水压不足", facts="五层以上水压不足。", demand="检修泵。")
+        claim_step(claim=claim, step="accept", actor=mia, mediator=mia)
+        claim_step(claim=claim, step="acknowledge", actor=mia)
+        claim_step(claim=claim, step="conclude", actor=mia, outcome=Case.Outcome.RECONCILED, summary="已更换加压泵。")
+        page = browser_page.new("/admin/login/?next=/dashboard/%3Fperiod%3Dyear")
+        page.fill("#id_username", sue.username)
+        page.fill("#id_password", "pw-Linli-2026")
+        page.click("input[type=submit]")
+        page.wait_for_selector("#claim-cards")
+        assert page.inner_text("#kpi-claims-resolved") == "1" and page.inner_text("#kpi-resolved-collective") == "6"
+        browser_page.screenshot(page, "collective_6_dashboard")
+        page.click("#kpi-claims-resolved")
+        page.wait_for_selector("#result_list")
+        assert claim.number in page.inner_text("#result_list")
+        page.goto(browser_page.url("/dashboard/report/?period=year"))
+        assert "共化解矛盾纠纷 6 起，其中历史积案 0 起，群体性诉求 1 件" in page.inner_text("#report-claims-sentence")
+        browser_page.screenshot(page, "collective_7_report")

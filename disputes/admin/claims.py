@@ -30,6 +30,7 @@ from disputes.services.collective import (
     claim_elect_representative,
     claim_meeting_create,
     claim_remove_case,
+    claim_set_risk,
     claim_step,
 )
 from disputes.visibility import claims_visible_to
@@ -119,6 +120,11 @@ class RepresentativeForm(forms.Form):
             case__collective_claim=claim, role=Party.Role.APPLICANT
         ).select_related("case")
         self.fields["party"].label_from_instance = lambda p: f"{p.name} ({p.case.number})"
+
+
+class ClaimRiskForm(forms.Form):
+    risk = forms.ChoiceField(label=_("Risk level"), choices=Case.Risk.choices)
+    reason = _text(_("Why the risk level changes"))
 
 
 class ClaimMeetingForm(forms.Form):
@@ -262,6 +268,7 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
                 name="disputes_collectiveclaim_representative",
             ),
             path("<path:object_id>/meeting/", view(self.meeting_view), name="disputes_collectiveclaim_meeting"),
+            path("<path:object_id>/risk/", view(self.risk_view), name="disputes_collectiveclaim_risk"),
             *super().get_urls(),
         ]
 
@@ -301,6 +308,7 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
                 remove_url=reverse("admin:disputes_collectiveclaim_remove", args=[obj.pk]),
                 representative_url=reverse("admin:disputes_collectiveclaim_representative", args=[obj.pk]),
                 meeting_url=reverse("admin:disputes_collectiveclaim_meeting", args=[obj.pk]),
+                risk_url=reverse("admin:disputes_collectiveclaim_risk", args=[obj.pk]),
                 show_save=False,
                 show_save_and_continue=False,
                 show_save_and_add_another=False,
@@ -399,6 +407,19 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
                 self.message_user(request, gettext("The representative was recorded."), messages.SUCCESS)
             return redirect(self._change_url(claim))
         return self._form_page(request, claim, form, gettext("Elect a representative"))
+
+    def risk_view(self, request, object_id):
+        claim = self._claim(request, object_id)
+        form = ClaimRiskForm(request.POST or None, initial={"risk": claim.risk})
+        if request.method == "POST" and form.is_valid():
+            try:
+                claim_set_risk(claim=claim, actor=request.user, **form.cleaned_data)
+            except CaseError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, gettext("The risk level of the claim was set."), messages.SUCCESS)
+            return redirect(self._change_url(claim))
+        return self._form_page(request, claim, form, gettext("Set the risk level"))
 
     def meeting_view(self, request, object_id):
         claim = self._claim(request, object_id)

@@ -126,6 +126,7 @@ class ClaimEvent(models.Model):
         REPRESENTATIVE = "representative", _("Representative elected")
         MEETING = "meeting", _("Four-party meeting scheduled")
         STATUS = "status", _("Claim status changed")
+        RISK = "risk", _("Risk level set")
 
     claim = models.ForeignKey(CollectiveClaim, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)

@@ -496,6 +496,32 @@ def claim_meeting_create(
     return meeting
 
 
+@transaction.atomic
+def claim_set_risk(*, claim: CollectiveClaim, actor: User, risk: str, reason: str) -> CollectiveClaim:
+    """Reassess the claim's risk with a reason (an internal claim event); raised to high, the
+    subdistrict hears of it at once, as for a new high-risk claim (once per claim: the rows are unique)."""
+    if risk not in Case.Risk.values:
+        raise CaseError(_("Choose a risk level."))
+    if risk == claim.risk:
+        raise CaseError(_("The risk level is already “%(risk)s”.") % {"risk": Case.Risk(risk).label})
+    if not reason.strip():
+        raise CaseError(_("Say why the risk level changes."))
+    old = claim.risk
+    CollectiveClaim.objects.filter(pk=claim.pk).update(risk=risk)
+    claim.risk = risk
+    _claim_event(
+        claim=claim,
+        kind=ClaimEvent.Kind.RISK,
+        actor=actor,
+        note=reason,
+        is_public=False,
+        data={"from": old, "to": risk},
+    )
+    if risk == Case.Risk.HIGH:
+        _notify_high_risk(claim)
+    return claim
+
+
 def _notify_high_risk(claim: CollectiveClaim) -> None:
     """The supervisors of the claim's subdistrict hear of a high-risk collective claim at once
     (DESIGN §7): rows of the reminder pipeline, written in this transaction, sent after commit.

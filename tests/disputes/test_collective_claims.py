@@ -34,6 +34,7 @@ from disputes.services.collective import (
     claim_elect_representative,
     claim_meeting_create,
     claim_remove_case,
+    claim_set_risk,
     claim_step,
 )
 from disputes.visibility import claims_visible_to
@@ -148,6 +149,22 @@ class ClaimCreateTests:
         sms = rows.get(channel=Reminder.Channel.SMS)
         sms.refresh_from_db()
         assert "居民" not in sms.body and claim.number in sms.body  # the number, never a name
+
+    def test_raising_the_risk_to_high_notifies_the_subdistrict_once(self, six, mia, sue, client):
+        claim = _claim(six, mia)
+        client.force_login(mia)
+        url = reverse("admin:disputes_collectiveclaim_risk", args=[claim.pk])
+        assert (
+            client.post(url, {"risk": "high", "reason": "Residents plan to gather at the office."}).status_code == 302
+        )
+        claim.refresh_from_db()
+        assert claim.risk == Case.Risk.HIGH and claim.events.get(kind=ClaimEvent.Kind.RISK).is_public is False
+        assert set(Reminder.objects.filter(rule=Rule.CLAIM_HIGH_RISK).values_list("recipient", flat=True)) == {sue.pk}
+        claim_set_risk(claim=claim, actor=mia, risk=Case.Risk.MEDIUM, reason="Calmer.")
+        claim_set_risk(claim=claim, actor=mia, risk=Case.Risk.HIGH, reason="Again.")
+        assert Reminder.objects.filter(rule=Rule.CLAIM_HIGH_RISK).count() == 2  # inbox and SMS, once
+        with pytest.raises(CaseError):
+            claim_set_risk(claim=claim, actor=mia, risk=Case.Risk.HIGH, reason="Same.")
 
     def test_a_low_risk_claim_notifies_nobody(self, six, mia, sue):
         _claim(six, mia)

@@ -66,7 +66,7 @@ import django  # noqa: E402
 django.setup()
 
 from accounts.models import User  # noqa: E402
-from disputes.models import Case, InboxMessage, Party, Reminder  # noqa: E402
+from disputes.models import Case, InboxMessage, Party, Reminder, Rule  # noqa: E402
 from disputes.visibility import case_scope_q  # noqa: E402
 
 PASSWORD = os.environ.get("DEMO_PASSWORD", "demo12345")
@@ -269,7 +269,8 @@ def reminders_add(n: int) -> list[int]:
             Reminder(
                 case_id=pk,
                 recipient=mediator,
-                rule="load_bench",
+                # A supervision a supervisor ordered: its own text, due until sent (rules.py).
+                rule=Rule.SUPERVISION,
                 period=period,
                 channel=Reminder.Channel.INBOX,
                 subject="压测提醒",

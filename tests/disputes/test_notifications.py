@@ -63,6 +63,22 @@ class ReminderSendTests:
         assert again["sent"] == 0
         assert len(mail.outbox) == 1
 
+    def test_a_row_of_a_rule_that_no_longer_exists_fails_and_the_batch_goes_on(self, overdue):
+        # A release removed a rule while its rows waited (the load bench once wrote such rows):
+        # the row ends failed with the reason; the rest of its batch is sent, none left claimed.
+        gone = Reminder.objects.create(
+            case=overdue, recipient=overdue.mediator, rule="retired_rule", period="p", channel=Reminder.Channel.INBOX
+        )
+        ids = sorted([gone.pk, overdue_email().pk])
+
+        counts = sending.reminders_send(reminder_ids=ids)
+
+        assert counts["failed"] == 1 and counts["sent"] == 1
+        gone.refresh_from_db()
+        assert gone.state == Reminder.State.FAILED and "retired_rule" in gone.last_error
+        assert overdue_email().state == Reminder.State.SENT
+        assert not Reminder.objects.filter(pk__in=ids, state=Reminder.State.SENDING).exists()
+
     def test_a_case_resolved_before_the_send_is_cancelled(self, overdue, mia):
         services.case_resolve(case=overdue, actor=mia, outcome=Case.Outcome.RECONCILED, summary="Agreed.")
         mail.outbox.clear()

@@ -227,6 +227,12 @@ def _send_claimed(row: Reminder, *, token: uuid.UUID, related: dict, connection,
     def mine():
         return Reminder.objects.filter(pk=row.pk, claim_token=token, state=Reminder.State.SENDING)
 
+    if row.rule not in RULES:
+        # A rule that a later release removed while its rows waited: never sent, and visible as
+        # failed with the reason, not left claimed (a KeyError here once stranded a whole batch).
+        logger.warning("reminder %s: no rule %r in the registry", row.pk, row.rule)
+        mine().update(state=Reminder.State.FAILED, last_error=f"unknown rule {row.rule!r}", claim_token=None)
+        return "failed"
     if not _still_due(row, related):
         mine().update(state=Reminder.State.CANCELLED, last_error="")
         return "cancelled"

@@ -102,3 +102,33 @@ class BrowserCollectiveTests:
         page.goto(browser_page.url("/dashboard/report/?period=year"))
         assert "共化解矛盾纠纷 6 起，其中历史积案 0 起，群体性诉求 1 件" in page.inner_text("#report-claims-sentence")
         browser_page.screenshot(page, "collective_7_report")
+
+    def test_a_resident_sees_the_claim_and_its_meeting_on_a_phone(self, browser_page, six):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from disputes.services.collective import claim_create, claim_meeting_create, claim_step
+
+        mia, cases = six
+        claim = claim_create(cases=cases, actor=mia, title="水压不足", facts="五层以上水压不足。", demand="检修泵。")
+        claim_step(claim=claim, step="accept", actor=mia, mediator=mia, note="合并受理。")
+        community = cases[0].area.parent
+        claim_meeting_create(
+            claim=claim,
+            community=community,
+            topic="二次供水四方议事会",
+            scheduled_at=timezone.now() + timedelta(days=2),
+            place="社区议事厅",
+            actor=mia,
+        )
+        page = browser_page.new("/accounts/login/", phone=True)
+        page.fill("#id_username", "13912340003")
+        page.fill("#id_password", "pw-Linli-2026")
+        page.click("main form [type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(browser_page.url(cases[3].get_absolute_url()))
+        card = page.inner_text("#collective-claim")
+        assert claim.number in card and "6 户" in card and "合并受理" in card
+        assert "二次供水四方议事会" in page.inner_text("#meetings")
+        browser_page.screenshot(page, "collective_8_resident_phone")

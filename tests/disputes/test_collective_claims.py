@@ -468,3 +468,20 @@ class LedgerTests:
         rows = ledger_csv_write(Case.objects.filter(pk__in=[c.pk for c in six]), out, user=mia)
         text = out.getvalue().decode("utf-8-sig")
         assert rows == 6 and text.count(f"{gettext('Yes')} {claim.number}") == 6
+
+
+class ResolvedLegacyBackfillTests:
+    def test_it_marks_old_resolutions_of_legacy_cases_and_rebuilds_the_figures(self, areas, alice, mia):
+        from django.core.management import call_command
+
+        old = make_case(applicant=alice, area=areas["G1"], status=Case.Status.RESOLVED, actor=mia)
+        recent = make_case(applicant=alice, area=areas["G1"], status=Case.Status.RESOLVED, actor=mia)
+        now = timezone.now()
+        # Resolved 100 days after submission, before the column existed; the other after 10 days.
+        Case.objects.filter(pk=old.pk).update(submitted_at=now - timedelta(days=100), resolved_as_legacy=False)
+        Case.objects.filter(pk=recent.pk).update(submitted_at=now - timedelta(days=10))
+        out = io.StringIO()
+        call_command("resolved_legacy_backfill", stdout=out)
+        assert "1 cases marked" in out.getvalue()
+        assert list(Case.objects.filter(resolved_as_legacy=True).values_list("pk", flat=True)) == [old.pk]
+        assert sum(CaseDayStat.objects.values_list("resolved_legacy", flat=True)) == 1

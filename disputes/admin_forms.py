@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Area
+from accounts.models import Area, Estate
 from accounts.validators import normalise_phone, validate_mainland_mobile
 from disputes.models import Agreement, AgreementSignature, Case, Category, FollowUp, MediationSession, Meeting, Party
 
@@ -201,14 +201,30 @@ class CaseRegisterForm(forms.Form):
     respondent_phone = forms.CharField(label=_("Respondent's phone"), max_length=20, required=False)
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True))
     area = forms.ModelChoiceField(label=_("Area"), queryset=Area.objects.none())
+    estate = forms.ModelChoiceField(label=_("Estate"), queryset=Estate.objects.none(), required=False)
+    building = forms.CharField(label=_("Building / unit"), max_length=50, required=False)
     title = forms.CharField(label=_("Subject"), max_length=100)
     summary = _text(_("What happened"))
     request = _text(_("What the applicant asks for"))
     households = forms.IntegerField(label=_("Households involved"), min_value=1, initial=1)
+    # Set once the related open cases of the estate and category were shown (issue 17): then the
+    # case is registered anyway.
+    related_seen = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, areas, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = areas
+        # The estates of the communities in the user's areas (their community is in the areas).
+        self.fields["estate"].queryset = Estate.objects.filter(community__in=areas).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        estate, area = data.get("estate"), data.get("area")
+        if estate is not None and area is not None:
+            inside = area.path.startswith(estate.community.path) or estate.community.path.startswith(area.path)
+            if not inside:
+                self.add_error("estate", _("The estate is not in the chosen area."))
+        return data
 
     def clean_applicant_phone(self):
         phone = normalise_phone(self.cleaned_data["applicant_phone"])

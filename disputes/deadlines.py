@@ -133,6 +133,41 @@ def next_due(status: str, clocks: dict) -> datetime | None:
     return None
 
 
+def legacy_on(case: Case, when: datetime) -> bool:
+    """Whether an open case is a legacy case (历史积案) at `when`: its stamped legacy_at has passed,
+    moved on by a suspension still running (the time suspended does not count). case_transition
+    stamps it as Case.resolved_as_legacy on resolution, for the figure "resolved, of which legacy"."""
+    if case.status not in Case.OPEN_STATUSES or case.legacy_at is None:
+        return False
+    paused = when - case.suspended_at if case.suspended_at is not None else timedelta(0)
+    return case.legacy_at + paused <= when
+
+
+def resolved_legacy_backfill(*, batch_size: int = 5000) -> int:
+    """Mark the cases resolved before Case.resolved_as_legacy existed (or bulk-loaded around the
+    lifecycle) that were legacy cases when resolved: resolved more than the policy's legacy days
+    after submission, the time suspended not counted. Only sets the flag, never clears one the
+    lifecycle stamped. Returns how many were marked; run stats_rebuild afterwards (the command does)."""
+    book = PolicyBook()
+    marked, last = 0, 0
+    rows = (
+        Case.objects.filter(resolved_at__isnull=False, resolved_as_legacy=False)
+        .order_by("pk")
+        .only("pk", "category_id", "tier", "submitted_at", "suspended_total", "resolved_at")
+    )
+    while True:
+        page = list(rows.filter(pk__gt=last)[:batch_size])
+        if not page:
+            return marked
+        last = page[-1].pk
+        legacy = [
+            c.pk
+            for c in page
+            if c.resolved_at >= c.submitted_at + book.for_case(c).legacy_days * DAY + c.suspended_total
+        ]
+        marked += Case.objects.filter(pk__in=legacy).update(resolved_as_legacy=True)
+
+
 # --- Which cases a clock figure counts -------------------------------------------------------
 
 CLOCK_FIGURES = ("overdue", "due_soon", "legacy", "suspended")

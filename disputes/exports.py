@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.validators import mask_id_number, mask_phone
 from config.inputs import parse_id
-from disputes.models import Agreement, Case, Category, FollowUp, MediationSession, Party
+from disputes.models import Agreement, Case, Category, CollectiveClaim, FollowUp, MediationSession, Party
 
 PAGE = 2000
 # What makes a spreadsheet read a cell as a formula (OWASP "CSV injection").
@@ -88,6 +88,7 @@ CASE_FIELDS = (
     "outcome_summary",
     "is_collective",
     "households",
+    "collective_claim__number",
 )
 
 
@@ -165,7 +166,8 @@ def ledger_rows(cases, *, user: User) -> Iterator[list[str]]:
                 else " ".join(
                     filter(None, [_local(follow[0]), performing.get(follow[1], ""), satisfaction.get(follow[2], "")])
                 ),
-                yes if row["is_collective"] else no,
+                # "Yes JT-2026-000001": the flag and the number of the claim the case is handled in.
+                " ".join(filter(None, [yes if row["is_collective"] else no, row["collective_claim__number"]])),
             ]
 
 
@@ -348,7 +350,7 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
         f"CASE WHEN f.case_id IS NOT NULL THEN concat_ws(' ', {q.local('f.visited_at')}, "
         f"NULLIF({q.label('f.performing', FollowUp.Performing, default='')}, ''), "
         f"NULLIF({q.label('f.satisfaction', FollowUp.Satisfaction, default='')}, '')) END",
-        f"CASE WHEN c.is_collective THEN {q.p(_('Yes'))} ELSE {q.p(_('No'))} END",
+        f"concat_ws(' ', CASE WHEN c.is_collective THEN {q.p(_('Yes'))} ELSE {q.p(_('No'))} END, cl.number)",
     ]
     inner = ",\n".join(f"COALESCE(({col})::text, '') AS c{n}" for n, col in enumerate(columns))
     outer = ", ".join(q.safe(f"c{n}") for n in range(len(columns)))
@@ -362,6 +364,7 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
         "area": Case._meta.get_field("area").related_model._meta.db_table,
         "category": Category._meta.db_table,
         "user": User._meta.db_table,
+        "claim": CollectiveClaim._meta.db_table,
     }
     # The cells are computed once in the inner query (OFFSET 0 keeps PostgreSQL from folding it
     # into the outer one, which would compute each cell again for each use in the formula check).
@@ -372,6 +375,7 @@ def _ledger_copy_sql(cases, *, user: User, raw) -> str:
         JOIN "{tables["area"]}" a ON a.id = c.area_id
         LEFT JOIN "{tables["category"]}" cat ON cat.id = c.category_id
         LEFT JOIN "{tables["user"]}" u ON u.id = c.mediator_id
+        LEFT JOIN "{tables["claim"]}" cl ON cl.id = c.collective_claim_id
         LEFT JOIN LATERAL (  -- a case's few parties through the case_id index (faster than one big GROUP BY)
             SELECT string_agg({party}, '; ' ORDER BY p.role, p.id) AS parties
             FROM "{tables["party"]}" p WHERE p.case_id = c.id

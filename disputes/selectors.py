@@ -16,7 +16,17 @@ from django.utils.translation import ngettext
 from accounts.models import Area, User
 from accounts.selectors import served_areas
 from accounts.validators import normalise_phone
-from disputes.models import Agreement, Case, FollowUp, InboxMessage, Meeting, Party, Resolution
+from disputes.models import (
+    Agreement,
+    Case,
+    ClaimEvent,
+    CollectiveClaim,
+    FollowUp,
+    InboxMessage,
+    Meeting,
+    Party,
+    Resolution,
+)
 
 
 def _ancestor_ids(area: Area) -> list[int]:
@@ -219,7 +229,12 @@ def meeting_list_for_case(case: Case) -> QuerySet:
     the resolutions on this case or on the general estate topic, never those on other cases.
     Constant queries (one for the meetings, one for the resolutions)."""
     return (
-        Meeting.objects.filter(Q(agenda_items__case=case) | Q(resolutions__case=case))
+        Meeting.objects.filter(
+            Q(agenda_items__case=case)
+            | Q(resolutions__case=case)
+            # The claim's meeting, also for a case added to the claim after it was scheduled.
+            | (Q(claim_id=case.collective_claim_id) if case.collective_claim_id else Q(pk__in=[]))
+        )
         .exclude(status=Meeting.Status.CANCELLED)
         .distinct()
         .order_by("-scheduled_at")
@@ -431,4 +446,32 @@ def party_offers_for_user(user: User) -> QuerySet:
         .exclude(case__parties__user=user)
         .select_related("case", "case__category")
         .order_by("case__submitted_at", "pk")
+    )
+
+
+# --- Collective claims ---------------------------------------------------------------------------
+
+
+def claim_for_case(case: Case, *, public_only: bool = False) -> CollectiveClaim | None:
+    """The collective claim a case is handled in, with its timeline (`timeline`: the public events
+    only for the parties) and its members (number, status); three queries, none without a claim."""
+    if not case.collective_claim_id:
+        return None
+    events = ClaimEvent.objects.select_related("actor").order_by("created_at", "pk")
+    if public_only:
+        events = events.filter(is_public=True)
+    return (
+        CollectiveClaim.objects.select_related("mediator", "area")
+        .prefetch_related(
+            Prefetch("events", queryset=events, to_attr="timeline"),
+            Prefetch(
+                "cases",
+                queryset=Case.objects.order_by("pk").only(
+                    "pk", "number", "status", "households", "collective_claim_id"
+                ),
+                to_attr="members",
+            ),
+        )
+        .filter(pk=case.collective_claim_id)
+        .first()
     )

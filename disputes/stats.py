@@ -37,6 +37,7 @@ FIELDS = (
     "resolved_at",
     "resolve_due_at",
     "closed_at",
+    "resolved_as_legacy",
 )
 SATISFIED = (FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.BASICALLY)
 PERFORMING = FollowUp.Performing.YES
@@ -77,6 +78,8 @@ def contributions(row: dict) -> dict[Key, dict[str, int]]:
             concluded=1,
             resolved_on_time=int(due is None or resolved <= due),
             resolve_hours=hours,
+            resolved_legacy=int(bool(row["resolved_as_legacy"])),
+            resolved_collective=int(bool(row["is_collective"])),
         )
     if row["status"] == Case.Status.CLOSED and row["closed_at"] is not None:
         unresolved = resolved is None and row["outcome"] in UNRESOLVED_ENDINGS
@@ -251,6 +254,8 @@ def _rebuild_days_sql() -> str:
                 "concluded": "1",
                 "resolved_on_time": "(resolve_due_at IS NULL OR resolved_at <= resolve_due_at)::int",
                 "resolve_hours": "floor(extract(epoch FROM resolved_at - submitted_at) / 3600)::bigint",
+                "resolved_legacy": "resolved_as_legacy::int",
+                "resolved_collective": "is_collective::int",
             },
         ),
         (

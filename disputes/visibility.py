@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Area, User
 from accounts.selectors import area_list_for_user, area_subtree_q, served_areas
-from disputes.models import Case, Party
+from disputes.models import Case, CollectiveClaim, Party
 
 # A mediator named on a case outside their areas sees it while it runs (until rejected, withdrawn
 # or closed): the partial index case_running_clock serves the check.
@@ -106,3 +106,17 @@ def serves_case_area(user: User, case: Case) -> bool:
     if not user.is_authenticated or user.is_resident:
         return False
     return any(case.area.path.startswith(a.path) for a in served_areas(user))
+
+
+def claims_visible_to(user: User) -> QuerySet[CollectiveClaim]:
+    """Collective claims through the same door: staff see a claim handled in their areas or one
+    with a member case they see (case_scope_q); a resident, the claims of their own cases."""
+    claims = CollectiveClaim.objects.all()
+    if user.is_superuser:
+        return claims
+    if not user.is_authenticated or not user.is_active:
+        return claims.none()
+    members = Case.objects.filter(case_scope_q(user), collective_claim__isnull=False).values("collective_claim_id")
+    if user.is_resident:
+        return claims.filter(pk__in=members)
+    return claims.filter(area_subtree_q(served_areas(user), prefix="area__") | Q(pk__in=members))

@@ -1,3 +1,3 @@
 """The mediators' workbench. One module per topic; importing them registers the ModelAdmins."""
 
-from disputes.admin import agreements, cases, meetings, reminders, sessions  # noqa: F401
+from disputes.admin import agreements, cases, claims, meetings, reminders, sessions  # noqa: F401

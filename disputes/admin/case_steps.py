@@ -24,7 +24,7 @@ from disputes.models import Case, CaseEvent, Party
 from disputes.services import claims, steps
 from disputes.services import closure as closure_services
 from disputes.services import parties as party_services
-from disputes.visibility import areas_visible_to
+from disputes.visibility import areas_visible_to, cases_visible_to
 
 
 @dataclass(frozen=True)
@@ -340,7 +340,10 @@ class CaseStepViews:
             raise PermissionDenied
         areas = areas_visible_to(request.user)
         form = admin_forms.CaseRegisterForm(request.POST or None, areas=areas)
+        related = []
         if request.method == "POST" and form.is_valid():
+            related = self._register_related(request, form.cleaned_data)
+        if request.method == "POST" and form.is_valid() and not related:
             case = self._register(request, form.cleaned_data)
             self.message_user(
                 request,
@@ -349,7 +352,25 @@ class CaseStepViews:
                 messages.SUCCESS,
             )
             return redirect(self._change_url(case))
-        return self._render(request, "admin/disputes/case/register.html", title=gettext("Register a case"), form=form)
+        if related:
+            # Shown once: the next submit registers the case anyway (related_seen).
+            form.data = form.data.copy()
+            form.data["related_seen"] = "1"
+        return self._render(
+            request, "admin/disputes/case/register.html", title=gettext("Register a case"), form=form, related=related
+        )
+
+    def _register_related(self, request, data: dict) -> list[Case]:
+        """The open cases of the estate and category (the filing form's selector, within the user's
+        cases), shown before a walk-in is registered as a new case; none once they were seen."""
+        if data["related_seen"] or data["estate"] is None:
+            return []
+        return selectors.related_open_cases(
+            estate_id=data["estate"].pk,
+            category_id=data["category"].pk,
+            building=data["building"],
+            within=cases_visible_to(request.user),
+        )
 
     def _register(self, request, data: dict) -> Case:
         # No account is made or looked up by the phone typed here (issue 15: that handed the case
@@ -375,6 +396,8 @@ class CaseStepViews:
                 parties=parties,
                 category_id=data["category"].pk,
                 area_id=data["area"].pk,
+                estate_id=data["estate"].pk if data["estate"] else None,
+                building=data["building"],
                 title=data["title"],
                 summary=data["summary"],
                 request=data["request"],

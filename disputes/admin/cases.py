@@ -25,11 +25,12 @@ from config.admin_inputs import SafeInputsAdmin
 from disputes import admin_forms
 from disputes.admin.case_filters import AreaFilter, AssignmentFilter, DeadlineFilter
 from disputes.admin.case_steps import CaseStepViews
+from disputes.admin.claims import ClaimActions
 from disputes.admin.paging import CappedPaginator
 from disputes.admin.sessions import scan_link_html
 from disputes.admin.workbench import CaseDocumentViews, workbench_buttons
 from disputes.models import Case, CaseEvent, Evidence, MediationSession, Party, PersonalDataView
-from disputes.selectors import case_search, meeting_list_for_case, related_open_cases
+from disputes.selectors import case_search, claim_for_case, meeting_list_for_case, related_open_cases
 from disputes.visibility import areas_visible_to, case_scope_q, case_visible_to, cases_visible_to, serves_case_area
 
 # --- Inlines of the case page ----------------------------------------------------------------
@@ -147,7 +148,7 @@ class TimelineInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseDocumentViews, CaseStepViews, SafeInputsAdmin, admin.ModelAdmin):
+class CaseAdmin(CaseDocumentViews, CaseStepViews, ClaimActions, SafeInputsAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "title",
@@ -184,7 +185,13 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, SafeInputsAdmin, admin.ModelAd
     paginator = CappedPaginator  # counts up to 10,000 cases, not all of them
     show_full_result_count = False
     view_on_site = False  # the public case page is for the parties
-    actions = ["accept_with_suggested_mediator", "acknowledge_cases", "reassign_cases"]
+    actions = [
+        "accept_with_suggested_mediator",
+        "acknowledge_cases",
+        "reassign_cases",
+        "create_collective_claim",
+        "add_to_collective_claim",
+    ]
     inlines = [PartyInline, EvidenceInline, SessionInline, TimelineInline]
     change_form_template = "admin/disputes/case/change_form.html"
     change_list_template = "admin/disputes/case/change_list.html"
@@ -202,6 +209,7 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, SafeInputsAdmin, admin.ModelAd
                     "risk",
                     "households",
                     "is_collective",
+                    "collective_claim",
                 ]
             },
         ),
@@ -373,6 +381,7 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, SafeInputsAdmin, admin.ModelAd
                     for b in workbench_buttons(obj, supervisor=self.has_supervise_permission(request))
                 ],
                 meetings=list(meeting_list_for_case(obj)),
+                claim=claim_for_case(obj),
                 related=related_open_cases(
                     estate_id=obj.estate_id,
                     category_id=obj.category_id,

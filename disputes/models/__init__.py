@@ -1,4 +1,5 @@
 from disputes.models.cases import CASE_TRANSITIONS, Case, CaseNumberCounter, Category
+from disputes.models.claims import ClaimEvent, ClaimNumberCounter, ClaimRepresentative, CollectiveClaim
 from disputes.models.closure import Agreement, AgreementSignature, FollowUp
 from disputes.models.events import CaseEvent, InboxMessage, PersonalDataView
 from disputes.models.exports import LedgerExport
@@ -19,6 +20,10 @@ __all__ = [
     "CaseMonthStat",
     "CaseNumberCounter",
     "Category",
+    "ClaimEvent",
+    "ClaimNumberCounter",
+    "ClaimRepresentative",
+    "CollectiveClaim",
     "ClockRestamp",
     "DeadlinePolicy",
     "Evidence",

@@ -111,6 +111,17 @@ class Case(models.Model):
     households = models.PositiveIntegerField(_("households involved"), default=1)
     is_collective = models.BooleanField(_("collective claim"), default=False)
     tier = models.PositiveSmallIntegerField(_("handling tier"), choices=Tier, default=Tier.GRID)
+    # The collective claim the case is handled in (disputes.services.collective); while it is a
+    # member, its collective flag follows the claim's households, not its own.
+    collective_claim = models.ForeignKey(
+        "disputes.CollectiveClaim",
+        verbose_name=_("collective claim"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        editable=False,
+    )
     mediator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("mediator"),
@@ -160,6 +171,10 @@ class Case(models.Model):
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now, editable=False)
 
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome, blank=True, editable=False)
+    # Stamped by case_transition on resolution (disputes.deadlines.legacy_on): the case was a legacy
+    # case (历史积案) when it was resolved. legacy_at is cleared once a case is no longer open, so
+    # the figures ("resolved, of which legacy") read this column.
+    resolved_as_legacy = models.BooleanField(_("resolved as a legacy case"), default=False, editable=False)
     outcome_summary = models.TextField(_("closing summary"), blank=True, editable=False)
     rejection_reason = models.TextField(_("reason for not accepting"), blank=True, editable=False)
     rejection_advice = models.TextField(_("other routes advised"), blank=True, editable=False)

@@ -35,6 +35,7 @@ class CaseEvent(models.Model):
         JOINED = "joined", _("Co-applicant joined")
         HOUSEHOLDS = "households", _("Households corrected")
         COLLECTIVE = "collective", _("Collective flag changed")
+        CLAIM = "claim", _("Collective claim")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)

@@ -52,6 +52,16 @@ class Meeting(models.Model):
         Estate, verbose_name=_("estate"), null=True, blank=True, on_delete=models.SET_NULL, related_name="meetings"
     )
     topic = models.CharField(_("topic"), max_length=200)
+    # The one meeting of a collective claim: shown on every member case (selectors.meeting_list_for_case).
+    claim = models.ForeignKey(
+        "disputes.CollectiveClaim",
+        verbose_name=_("collective claim"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="meetings",
+        editable=False,
+    )
     scheduled_at = models.DateTimeField(_("time"))
     place = models.CharField(_("place"), max_length=200)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.SCHEDULED, editable=False)

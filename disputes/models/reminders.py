@@ -102,6 +102,8 @@ class Rule(models.TextChoices):
     ORDER_UNACCEPTED = "order_unaccepted", _("Help request not taken")
     ORDER_OVERDUE = "order_overdue", _("Help request overdue")
     ORDER_ESCALATED = "order_escalated", _("Help request overdue, before the community")
+    CLAIM_HIGH_RISK = "claim_high_risk", _("High-risk collective claim")
+    CLAIM_NOTICE = "claim_notice", _("News of a collective claim")
 
 
 class Reminder(models.Model):

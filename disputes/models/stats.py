@@ -42,6 +42,9 @@ class CaseStatCounters(models.Model):
     resolved = models.IntegerField(default=0)
     resolved_on_time = models.IntegerField(default=0)
     resolve_hours = models.BigIntegerField(default=0)
+    # Of the resolved: legacy cases (Case.resolved_as_legacy) and collective ones (is_collective).
+    resolved_legacy = models.IntegerField(default=0)
+    resolved_collective = models.IntegerField(default=0)
     # On the day of closing (status closed: after follow-up, or terminated/referred).
     closed = models.IntegerField(default=0)
     # On the day of a follow-up visit or rating: the agreement checked / performed, satisfaction

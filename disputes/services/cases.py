@@ -56,6 +56,7 @@ class PartyData:
 # The core
 
 
+@transaction.atomic
 def case_transition(
     *,
     case: Case,
@@ -79,12 +80,21 @@ def case_transition(
         fields["resolve_started_at"] = now  # accepted: the resolution clock starts
     elif to == S.IN_MEDIATION and case.status in (S.RESOLVED, S.CLOSED):
         # Reopened: a fresh resolution clock (and its one extension).
-        fields.update(resolve_started_at=now, extended=False, follow_up_due_at=None)
+        fields.update(resolve_started_at=now, extended=False, follow_up_due_at=None, resolved_as_legacy=False)
+    elif to == S.RESOLVED:
+        # Read before the stamps below clear legacy_at: "resolved, of which legacy" (the figures).
+        fields["resolved_as_legacy"] = deadlines.legacy_on(case, now)
     if case.suspended_at is not None:
         fields.update(_resume_fields(case, now))  # a status change ends a suspension
     fields.update(changes or {})
     fields.update(_stamps(case, fields))
-    return _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
+    event = _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
+    if case.collective_claim_id:
+        # A member moved (from the claim or from its own page): the claim's status follows.
+        from disputes.services.collective import claim_follow_member  # collective builds on this module
+
+        claim_follow_member(case=case, actor=actor)
+    return event
 
 
 def _stamps(case: Case, fields: dict) -> dict:
@@ -151,14 +161,20 @@ def households_collective(households: int) -> bool:
     return households >= settings.COLLECTIVE_HOUSEHOLDS
 
 
-def _next_case_number(now: datetime) -> str:
-    # The counter row is locked by the UPDATE until the transaction ends, so concurrent filers
-    # get consecutive, distinct numbers (SQLite: the IMMEDIATE transaction serialises them).
+def next_number(counter: type[models.Model], prefix: str, now: datetime) -> str:
+    """The next number of the year from a per-year counter table: "<prefix>-<year>-<6 digits>"
+    (cases LL, collective claims JT). The counter row is locked by the UPDATE until the
+    transaction ends, so concurrent writers get consecutive, distinct numbers (SQLite: the
+    IMMEDIATE transaction serialises them)."""
     year = timezone.localtime(now).year
-    CaseNumberCounter.objects.get_or_create(year=year)
-    CaseNumberCounter.objects.filter(year=year).update(last=F("last") + 1)
-    last = CaseNumberCounter.objects.get(year=year).last
-    return f"LL-{year}-{last:06d}"
+    counter.objects.get_or_create(year=year)
+    counter.objects.filter(year=year).update(last=F("last") + 1)
+    last = counter.objects.get(year=year).last
+    return f"{prefix}-{year}-{last:06d}"
+
+
+def _next_case_number(now: datetime) -> str:
+    return next_number(CaseNumberCounter, "LL", now)
 
 
 @transaction.atomic

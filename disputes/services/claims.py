@@ -34,11 +34,26 @@ def _applicant_count(case: Case) -> int:
 def _write_households(
     *, case: Case, households: int, actor: User | None, kind: str, note: str, is_public: bool, data: dict
 ) -> CaseEvent:
-    """Write the households and the flag they give; record a COLLECTIVE event when it flips."""
+    """Write the households and the flag they give; record a COLLECTIVE event when it flips. A
+    member of a collective claim takes its flag from the claim's total (services.collective)."""
+    data = {**data, "from": case.households, "to": households}
+    if case.collective_claim_id:
+        event = _case_write(
+            case=case,
+            fields={"households": households},
+            actor=actor,
+            kind=kind,
+            note=note,
+            is_public=is_public,
+            data=data,
+        )
+        from disputes.services.collective import claim_households_changed  # collective builds on this module
+
+        claim_households_changed(case=case, actor=actor)
+        return event
     was = case.is_collective
     now_collective = households_collective(households)
     fields = {"households": households, "is_collective": now_collective}
-    data = {**data, "from": case.households, "to": households}
     event = _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
     if was != now_collective:
         case_event_record(

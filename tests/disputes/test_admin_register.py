@@ -66,3 +66,33 @@ class CaseRegisterTests:
         response = client.get(REGISTER)
         assert response.status_code == 302  # to the admin login
         assert not Case.objects.exists()
+
+
+@pytest.mark.django_db
+class RegisterRelatedTests:
+    """Issue 17: the register form shows the open cases of the estate and category (the filing
+    form's selector, within the user's cases) once, before registering a walk-in anyway."""
+
+    def test_it_shows_the_related_open_cases_then_registers_anyway(self, client, mia, alice, areas):
+        from tests.factories import make_case, make_estate, neighbours_category
+
+        estate = make_estate(areas["C1"], grid=areas["G1"])
+        open_case = make_case(applicant=alice, area=areas["G1"], estate_id=estate.pk, building="3号楼")
+        client.force_login(mia)
+        data = form_data(areas["G1"], category=neighbours_category().pk, estate=estate.pk, building="3号楼")
+        response = client.post(REGISTER, data)
+        assert response.status_code == 200 and Case.objects.count() == 1
+        assert [c.pk for c in response.context["related"]] == [open_case.pk]
+        assert open_case.number in response.content.decode()
+        assert response.context["form"]["related_seen"].value() == "1"
+        response = client.post(REGISTER, {**data, "related_seen": "1"})
+        case = Case.objects.exclude(pk=open_case.pk).get()
+        assert response.status_code == 302 and (case.estate, case.building) == (estate, "3号楼")
+
+    def test_an_estate_outside_the_area_is_refused(self, client, mia, areas):
+        from tests.factories import make_estate
+
+        other = make_estate(areas["C2"], name="Far Estate")
+        client.force_login(mia)
+        response = client.post(REGISTER, form_data(areas["G1"], estate=other.pk))
+        assert "estate" in response.context["form"].errors and not Case.objects.exists()

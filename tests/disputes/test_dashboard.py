@@ -230,7 +230,8 @@ class DashboardPageTests:
             "suspended",
         ):
             assert f'id="kpi-{key}"' in html
-        assert html.count("<details>") == 4 + 7 + 6  # flows, stock figures (suspended included), rates
+        # flows, stock figures (suspended included), rates, and the claim figures (legacy, claims resolved)
+        assert html.count("<details>") == 4 + 7 + 6 + 2
         # Weekly, monthly, category and source charts, as SVG images (inline SVG would need inline styles).
         assert html.count('src="data:image/svg+xml;base64,') == 4
         assert "cdn" not in html.lower() and "kozea.github.io" not in html
@@ -269,6 +270,7 @@ class DashboardQueryCountTests:
         assert Case.objects.count() == 1000
         assert len(large) == len(small)
         # 13 for the disputes' figures (the mediators' names apart from the grouped stock), +2 for
-        # the grid figures beside them (grid.stats.grid_figures) and +1 for the menu's "field
-        # diary" link (grid.access.keeps_diary).
-        assert len(small) <= 16
+        # the grid figures beside them (grid.stats.grid_figures), +1 for the menu's "field diary"
+        # link (grid.access.keeps_diary), +1 for the collective claims received and resolved
+        # (disputes.dashboard.claims).
+        assert len(small) <= 17

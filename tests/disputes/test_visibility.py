@@ -38,7 +38,7 @@ from disputes.models import (
     Reminder,
     Resolution,
 )
-from disputes.services import closure
+from disputes.services import closure, collective
 from disputes.services import meetings as meeting_services
 from disputes.services.sessions import mediation_session_record
 from disputes.visibility import case_visible_to, cases_visible_to
@@ -128,6 +128,13 @@ def world(settings, tmp_path, areas, alice, bob, mia, sue, sam):
         data=grid_services.EntryData(grid=areas["G1"], kind="dispute", happened_at=timezone.now(), found=SECRET),
         idempotency_key=uuid.uuid4(),
     )[0]
+    # A collective claim (issue 17) of two of the cases, behind the same door (claims_visible_to).
+    mediating.refresh_from_db()
+    claim = collective.claim_create(
+        cases=[mediating, submitted], actor=mia, title=f"{SECRET} claim", facts=SECRET, demand=SECRET
+    )
+    mediating.refresh_from_db()
+    submitted.refresh_from_db()
     cases = [mediating, submitted, resolved]
     return {
         "diary_entry": diary_entry,
@@ -143,6 +150,7 @@ def world(settings, tmp_path, areas, alice, bob, mia, sue, sam):
             Resolution: resolution,
             Reminder: reminder,
             PersonalDataView: view,
+            type(claim): claim,
         },
         "evidence": evidence,
         "message": message,
@@ -396,6 +404,7 @@ def test_every_registered_admin_model_is_covered():
         "resolution",
         "reminder",
         "personaldataview",
+        "collectiveclaim",
     }
     settings_models |= {"outboundsms"}  # the SMS outbox: administrators only, numbers masked
     registered = {m._meta.model_name for m in registered_models()}

@@ -171,10 +171,26 @@ def confirmation_recipients(agreement, staff: Staff) -> list[Person]:
 
 
 def high_risk_recipients(case: Case, staff: Staff | None = None) -> list:
-    """The supervisors of the case's subdistrict (街道) hear that it was assessed high risk (DESIGN §7)."""
+    """The supervisors of the case's subdistrict (街道) hear that it was assessed high risk (DESIGN §7);
+    `case` may be a collective claim (anything with an area)."""
     from disputes.selectors import supervisors_of_subdistrict
 
     return list(supervisors_of_subdistrict(case))
+
+
+def claim_representative_users(claim) -> list:
+    """The representatives of a collective claim who act online (a party linked to an account),
+    each with the member case they represent from (`represented_case`)."""
+    from disputes.models import ClaimRepresentative
+
+    people = []
+    for row in ClaimRepresentative.objects.filter(claim=claim, party__user__is_active=True).select_related(
+        "party__user", "party__case"
+    ):
+        user = row.party.user
+        user.represented_case = row.party.case
+        people.append(user)
+    return people
 
 
 def event_recipients(event: CaseEvent) -> list:
@@ -674,6 +690,13 @@ RULES: dict[str, RuleSpec] = {
     Rule.ORDER_UNACCEPTED: _spec(Rule.ORDER_UNACCEPTED, find_orders, order_still_due, grid_keepers_recipients),
     Rule.ORDER_OVERDUE: _spec(Rule.ORDER_OVERDUE, find_orders, order_still_due, order_overdue_recipients),
     Rule.ORDER_ESCALATED: _spec(Rule.ORDER_ESCALATED, find_orders, order_still_due, grid_tier_above_recipients),
+    # Written by its cause (services.collective.claim_create): a new high-risk collective claim,
+    # to the supervisors of the claim's subdistrict (the same recipients, found from its area).
+    Rule.CLAIM_HIGH_RISK: _spec(Rule.CLAIM_HIGH_RISK, None, always, high_risk_recipients),
+    # Written by its cause (services.collective: a public claim event): to the claim's representatives.
+    Rule.CLAIM_NOTICE: _spec(
+        Rule.CLAIM_NOTICE, None, always, lambda claim, staff=None: claim_representative_users(claim), wrapped=False
+    ),
 }
 assert set(RULES) == set(Rule.values), "every Rule has its entry"
 

@@ -39,7 +39,7 @@ def claim_figures(scope: Scope, period: Period, flows: Flows) -> ClaimFigures:
     """One query (the claims received and resolved in the period, in the scope's areas); the case
     figures come from the flows already summed for the page."""
     start, end = period.start_at, period.end_before
-    counts = CollectiveClaim.objects.filter(area_id__in=scope.area_ids).aggregate(
+    counts = CollectiveClaim.objects.filter(area_id__any_of=scope.area_ids).aggregate(
         received=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
         resolved=Count("pk", filter=Q(resolved_at__gte=start, resolved_at__lt=end)),
     )

@@ -196,7 +196,7 @@ def flows_for(scope: Scope, period: Period, categories: list[Category]) -> Flows
     area_rows: dict = defaultdict(list)
     for model, q in ((CaseMonthStat, month_q), (CaseDayStat, day_q)):
         qs = (
-            model.objects.filter(q, area_id__in=scope.area_ids)
+            model.objects.filter(q, area_id__any_of=scope.area_ids)
             .values("area_id", "category_id")
             .annotate(**_sums())
             .values_list("area_id", "category_id", *COUNTER_FIELDS)
@@ -245,7 +245,7 @@ def stock_for(scope: Scope, *, now: datetime | None = None) -> Stock:
     rows = (
         # Open cases and resolved ones awaiting their follow-up (their clock still runs), as the
         # admin's deadline filter counts them, so a figure and the list behind it agree.
-        Case.objects.filter(status__in=STOCK_STATUSES, area_id__in=scope.area_ids)
+        Case.objects.filter(status__in=STOCK_STATUSES, area_id__any_of=scope.area_ids)
         .values("area_id", "mediator_id")
         .annotate(
             open=Count("area_id", filter=is_open),
@@ -303,7 +303,7 @@ def trends_for(scope: Scope, *, today: date | None = None, weeks: int = 12, mont
     by_week = {k: dict.fromkeys(TREND_MEASURES, 0) for k in week_keys}
     by_month = {k: dict.fromkeys(TREND_MEASURES, 0) for k in month_keys}
     day_rows = (
-        CaseDayStat.objects.filter(day__gte=first_week, day__lte=today, area_id__in=scope.area_ids)
+        CaseDayStat.objects.filter(day__gte=first_week, day__lte=today, area_id__any_of=scope.area_ids)
         .values("day")
         .annotate(**_sums(TREND_MEASURES))
         .order_by()
@@ -314,7 +314,9 @@ def trends_for(scope: Scope, *, today: date | None = None, weeks: int = 12, mont
             for name in TREND_MEASURES:
                 week[name] += row[name] or 0
     month_rows = (
-        CaseMonthStat.objects.filter(month__gte=month_keys[0], month__lte=month_keys[-1], area_id__in=scope.area_ids)
+        CaseMonthStat.objects.filter(
+            month__gte=month_keys[0], month__lte=month_keys[-1], area_id__any_of=scope.area_ids
+        )
         .values("month")
         .annotate(**_sums(TREND_MEASURES))
         .order_by()
@@ -339,7 +341,7 @@ def supervision_list(scope: Scope, kind: str, *, now: datetime | None = None, li
     """The cases of one supervision list, most urgent first (the same filters as the stock
     figures and the admin's deadline filter)."""
     now = now or timezone.now()
-    qs = Case.objects.filter(area_id__in=scope.area_ids).select_related("mediator", "area", "category")
+    qs = Case.objects.filter(area_id__any_of=scope.area_ids).select_related("mediator", "area", "category")
     if kind in CLOCK_FIGURES:
         order = {"legacy": "legacy_at", "suspended": "suspended_at"}.get(kind, "next_due_at")
         qs = qs.filter(clock_q(kind, now)).order_by(order, "pk")

@@ -86,6 +86,12 @@ class Scope:
     def name(self) -> str:
         return self.area.name if self.area else str(_("All my areas"))
 
+    @functools.cached_property
+    def list_url(self) -> str:
+        """The admin case list the figures link to (the script prefix read once per page, not per
+        link: a community's dashboard has about 800 links)."""
+        return _changelist_url(get_script_prefix())
+
     @property
     def menu(self) -> list[Area]:
         """The area selector's options: every level down to the communities, and the grids of
@@ -147,7 +153,7 @@ def case_list_url(scope: Scope, *, area_id: int | None = None, **params) -> str:
     if area:
         query["area"] = area
     query.update({key: value for key, value in params.items() if value is not None})
-    return f"{_changelist_url(get_script_prefix())}?{'&'.join(_query_pair(k, str(v)) for k, v in query.items())}"
+    return f"{scope.list_url}?{'&'.join(_query_pair(k, str(v)) for k, v in query.items())}"
 
 
 @functools.lru_cache(maxsize=4096)

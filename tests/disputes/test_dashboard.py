@@ -230,8 +230,8 @@ class DashboardPageTests:
             "suspended",
         ):
             assert f'id="kpi-{key}"' in html
-        # flows, stock figures (suspended included), rates, and the claim figures (legacy, claims resolved)
-        assert html.count("<details>") == 4 + 7 + 6 + 2
+        # flows, stock figures (suspended included), rates, and the five claim figures
+        assert html.count("<details>") == 4 + 7 + 6 + 5
         # Weekly, monthly, category and source charts, as SVG images (inline SVG would need inline styles).
         assert html.count('src="data:image/svg+xml;base64,') == 4
         assert "cdn" not in html.lower() and "kozea.github.io" not in html

@@ -8,6 +8,7 @@ cases through the case scope. Every write is a service of disputes.services.coll
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -33,6 +34,7 @@ from disputes.services.collective import (
     claim_set_risk,
     claim_step,
 )
+from disputes.services.supervision import claim_supervision_order
 from disputes.visibility import claims_visible_to
 
 # --- Forms ------------------------------------------------------------------------------------
@@ -125,6 +127,10 @@ class RepresentativeForm(forms.Form):
 class ClaimRiskForm(forms.Form):
     risk = forms.ChoiceField(label=_("Risk level"), choices=Case.Risk.choices)
     reason = _text(_("Why the risk level changes"))
+
+
+class ClaimSupervisionForm(forms.Form):
+    note = _text(_("Note"), required=False, max_length=500)
 
 
 class ClaimMeetingForm(forms.Form):
@@ -223,7 +229,18 @@ class ClaimActions:
 
 @admin.register(CollectiveClaim)
 class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
-    list_display = ["number", "title", "area", "households", "risk", "status", "mediator", "created_at", "resolved_at"]
+    list_display = [
+        "number",
+        "title",
+        "area",
+        "households",
+        "risk",
+        "status",
+        "mediator",
+        "created_at",
+        "due_at",
+        "resolved_at",
+    ]
     list_filter = ["status", "risk", AreaFilter]
     search_fields = ["number", "title"]
     list_select_related = ["area", "mediator"]
@@ -243,6 +260,7 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
         "created_at",
         "resolved_at",
         "closed_at",
+        "due_at",
     ]
 
     def get_queryset(self, request):
@@ -269,6 +287,7 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
             ),
             path("<path:object_id>/meeting/", view(self.meeting_view), name="disputes_collectiveclaim_meeting"),
             path("<path:object_id>/risk/", view(self.risk_view), name="disputes_collectiveclaim_risk"),
+            path("<path:object_id>/supervise/", view(self.supervise_view), name="disputes_collectiveclaim_supervise"),
             *super().get_urls(),
         ]
 
@@ -309,6 +328,9 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
                 representative_url=reverse("admin:disputes_collectiveclaim_representative", args=[obj.pk]),
                 meeting_url=reverse("admin:disputes_collectiveclaim_meeting", args=[obj.pk]),
                 risk_url=reverse("admin:disputes_collectiveclaim_risk", args=[obj.pk]),
+                supervise_url=reverse("admin:disputes_collectiveclaim_supervise", args=[obj.pk])
+                if _supervises(request.user)
+                else "",
                 show_save=False,
                 show_save_and_continue=False,
                 show_save_and_add_another=False,
@@ -421,6 +443,27 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
             return redirect(self._change_url(claim))
         return self._form_page(request, claim, form, gettext("Set the risk level"))
 
+    def supervise_view(self, request, object_id):
+        """督办: a supervisor (or superuser) whose scope holds the claim orders its supervision."""
+        claim = self._claim(request, object_id)  # 404 outside the user's scope
+        if not _supervises(request.user):
+            raise PermissionDenied
+        form = ClaimSupervisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                claim_supervision_order(claim=claim, actor=request.user, note=form.cleaned_data["note"].strip())
+            except CaseError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("Supervision of collective claim %(claim)s ordered; %(mediator)s has been notified.")
+                    % {"claim": claim.number, "mediator": claim.mediator},
+                    messages.SUCCESS,
+                )
+            return redirect(self._change_url(claim))
+        return self._form_page(request, claim, form, gettext("Order supervision"))
+
     def meeting_view(self, request, object_id):
         claim = self._claim(request, object_id)
         form = ClaimMeetingForm(request.POST or None, initial={"topic": claim.title})
@@ -450,6 +493,10 @@ class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
             submit=title,
             change_url=self._change_url(claim),
         )
+
+
+def _supervises(user) -> bool:
+    return user.is_superuser or user.is_supervisor
 
 
 def _community_of(claim: CollectiveClaim) -> Area | None:

@@ -66,6 +66,9 @@ class CollectiveClaim(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # The claim's own resolve-by deadline (issue 17 item 4), set once at creation by
+    # services.collective.claim_due_at; past it, Rule.CLAIM_OVERDUE reminds while the claim is open.
+    due_at = models.DateTimeField(_("resolve by"), null=True, blank=True, editable=False)
     representatives = models.ManyToManyField(
         Party, through="ClaimRepresentative", verbose_name=_("representatives"), related_name="+"
     )
@@ -79,6 +82,8 @@ class CollectiveClaim(models.Model):
             # period, within the areas of the scope.
             models.Index(fields=["created_at", "area"], name="claim_created_area"),
             models.Index(fields=["resolved_at", "area"], name="claim_resolved_area"),
+            # The reminder scan's finder of overdue claims (rules.find_claims_overdue).
+            models.Index(fields=["due_at"], condition=models.Q(status="open"), name="claim_open_due"),
         ]
 
     def __str__(self) -> str:
@@ -90,6 +95,10 @@ class CollectiveClaim(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
 
 
 class ClaimRepresentative(models.Model):
@@ -127,6 +136,7 @@ class ClaimEvent(models.Model):
         MEETING = "meeting", _("Four-party meeting scheduled")
         STATUS = "status", _("Claim status changed")
         RISK = "risk", _("Risk level set")
+        SUPERVISION = "supervision", _("Supervision ordered")
 
     claim = models.ForeignKey(CollectiveClaim, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)

@@ -104,6 +104,8 @@ class Rule(models.TextChoices):
     ORDER_ESCALATED = "order_escalated", _("Help request overdue, before the community")
     CLAIM_HIGH_RISK = "claim_high_risk", _("High-risk collective claim")
     CLAIM_NOTICE = "claim_notice", _("News of a collective claim")
+    CLAIM_OVERDUE = "claim_overdue", _("Collective claim overdue")
+    CLAIM_SUPERVISION = "claim_supervision", _("Supervision of a collective claim")
 
 
 class Reminder(models.Model):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Area, User
+from disputes import deadlines
 from disputes.models import (
     Case,
     CaseEvent,
@@ -198,7 +199,8 @@ def claim_create(
     3. each case joins through the lifecycle (refused, with nothing written, if one changed since
        it was loaded), with a public CLAIM event; the households are summed and every member's
        flag follows the total;
-    4. a claim at high risk notifies the supervisors of its subdistrict at once (Rule.CLAIM_HIGH_RISK).
+    4. a claim at high risk notifies the supervisors of its subdistrict at once (Rule.CLAIM_HIGH_RISK);
+    5. the claim's own resolve-by deadline is set (claim_due_at).
     """
     if len(cases) < 2:
         raise CaseError(_("A collective claim groups two or more related cases."))
@@ -208,6 +210,7 @@ def claim_create(
         raise CaseError(_("Choose a risk level."))
     _check_members(cases)
     now = timezone.now()
+    tier = tier or max(max(c.tier for c in cases), Case.Tier.COMMUNITY)
     claim = CollectiveClaim.objects.create(
         number=next_number(ClaimNumberCounter, "JT", now),
         title=title.strip(),
@@ -215,11 +218,12 @@ def claim_create(
         demand=demand,
         risk=risk,
         area=claim_common_area([c.area for c in cases]),
-        tier=tier or max(max(c.tier for c in cases), Case.Tier.COMMUNITY),
+        tier=tier,
         mediator=mediator,
         households=sum(c.households for c in cases),
         created_by=actor,
         created_at=now,
+        due_at=claim_due_at(cases=cases, tier=tier, created_at=now),
     )
     note = _("Grouped into collective claim %(claim)s: %(title)s") % {"claim": claim.number, "title": claim.title}
     for case in sorted(cases, key=lambda c: c.pk):
@@ -235,6 +239,16 @@ def claim_create(
     if risk == Case.Risk.HIGH:
         _notify_high_risk(claim)
     return claim
+
+
+def claim_due_at(*, cases: list[Case], tier: int, created_at: datetime) -> datetime:
+    """The claim's own resolve-by deadline: its creation plus the strictest (fewest) resolve days
+    of the deadline policies of its member cases' categories at the claim's handling tier
+    (disputes.deadlines.PolicyBook). Fixed at creation: adding or removing a case later does not
+    move it, so the claim's clock is not reset by regrouping its cases."""
+    book = deadlines.PolicyBook()
+    days = min(book.get(category_id=c.category_id, tier=tier).resolve_days for c in cases)
+    return created_at + days * deadlines.DAY
 
 
 @transaction.atomic

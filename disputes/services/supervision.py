@@ -1,13 +1,13 @@
-"""Supervision (督办): a supervisor orders the mediator of a late case to act."""
+"""Supervision (督办): a supervisor orders the mediator of a late case, or of a collective claim, to act."""
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from disputes.models import Case, CaseEvent, Reminder, Rule
+from disputes.models import Case, CaseEvent, ClaimEvent, CollectiveClaim, Reminder, Rule
 from disputes.services.cases import CaseError, case_event_record
-from disputes.services.reminders import reminder_create
+from disputes.services.reminders import RULES, reminder_create
 
 
 @transaction.atomic
@@ -51,4 +51,52 @@ def case_supervision_order(*, case: Case, actor: User, note: str = "") -> CaseEv
         note=note or subject,
         is_public=False,
         data={"mediator": mediator.pk, "overdue": case.is_overdue},
+    )
+
+
+@transaction.atomic
+def claim_supervision_order(*, claim: CollectiveClaim, actor: User, note: str = "") -> ClaimEvent:
+    """Order supervision of a collective claim, as of a case (case_supervision_order):
+
+    1. refuse a claim no longer open or without a mediator;
+    2. claim today's supervision of the claim: the mediator's inbox row of Rule.CLAIM_SUPERVISION,
+       unique per claim and local day (period "claim-<pk>/<date>"), so a double click or a second
+       supervisor the same day is refused; email and SMS rows go with it when the mediator has them;
+    3. record an internal SUPERVISION event on the claim's timeline.
+    The rows are sent after commit (templates/reminders/claim_supervision.txt).
+    """
+    if not claim.is_open:
+        raise CaseError(_("Collective claim %(claim)s is no longer open.") % {"claim": claim.number})
+    recipients = RULES[Rule.CLAIM_SUPERVISION].recipients(claim)
+    if not recipients:
+        raise CaseError(
+            _("Collective claim %(claim)s has no mediator yet: assign one first.") % {"claim": claim.number}
+        )
+    mediator = recipients[0]
+    period = f"claim-{claim.pk}/{timezone.localdate().isoformat()}"
+    context = {
+        "claim_id": claim.pk,
+        "claim": claim.number,
+        "title": claim.title,
+        "supervisor": str(actor),
+        "note": note[:500],
+    }
+    channels = [Reminder.Channel.INBOX]
+    channels += [Reminder.Channel.EMAIL] if mediator.email else []
+    channels += [Reminder.Channel.SMS] if mediator.phone else []
+    for channel in channels:
+        row = reminder_create(
+            case=None, recipient=mediator, rule=Rule.CLAIM_SUPERVISION, period=period, channel=channel, context=context
+        )
+        if row is None and channel == Reminder.Channel.INBOX:
+            raise CaseError(
+                _("Supervision of collective claim %(claim)s was already ordered today.") % {"claim": claim.number}
+            )
+    return ClaimEvent.objects.create(
+        claim=claim,
+        kind=ClaimEvent.Kind.SUPERVISION,
+        actor=actor,
+        note=note or _("Supervision ordered"),
+        is_public=False,
+        data={"mediator": mediator.pk, "overdue": claim.is_overdue},
     )

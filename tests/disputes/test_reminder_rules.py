@@ -17,7 +17,13 @@ def test_every_rule_has_one_entry_with_its_own_template():
     assert len(set(templates)) == len(templates)
     for template in templates:
         get_template(template)  # exists and compiles
-    written_by_their_cause = {Rule.EVENT, Rule.HIGH_RISK, Rule.CLAIM_HIGH_RISK, Rule.CLAIM_NOTICE}
+    written_by_their_cause = {
+        Rule.EVENT,
+        Rule.HIGH_RISK,
+        Rule.CLAIM_HIGH_RISK,
+        Rule.CLAIM_NOTICE,
+        Rule.CLAIM_SUPERVISION,
+    }
     assert all((spec.find is None) == (rule in written_by_their_cause) for rule, spec in RULES.items())
     assert Reminder._meta.get_field("rule").choices == Rule.choices
 

@@ -13,7 +13,9 @@ Periods: the deadline (UTC, to the second) for "due soon", "<deadline>#<n>" for 
 repeat of "overdue", the time a case entered its status for "unassigned"/"unacknowledged",
 "<quiet since>#<week>" for "stale", the ISO week for the digest; for grid work (no case)
 "c<campaign>/g<grid>" for a late screening report and its escalation, "o<order>" for a help
-request not taken, "o<order>/<needed by>" for an overdue one and its escalation.
+request not taken, "o<order>/<needed by>" for an overdue one and its escalation; for a collective
+claim (no case) "claim-<claim>/<due_at>#<n>" for the n-th 3-day repeat of its overdue reminder and
+"claim-<claim>/<local date>" for a supervision a supervisor ordered.
 """
 
 from collections.abc import Callable
@@ -176,6 +178,18 @@ def high_risk_recipients(case: Case, staff: Staff | None = None) -> list:
     from disputes.selectors import supervisors_of_subdistrict
 
     return list(supervisors_of_subdistrict(case))
+
+
+def claim_overdue_recipients(claim, staff: Staff) -> list[Person]:
+    """A collective claim's mediator and the supervisors of its subdistrict tier (the nearest
+    supervisors no higher than the subdistrict, so a district supervisor only when it has none)."""
+    people = [_person(claim.mediator)] if claim.mediator_id else []
+    return _unique(people + staff.covering(claim.area.path, User.Role.SUPERVISOR, max_depth=1))
+
+
+def claim_mediator_recipients(claim, staff: Staff | None = None) -> list:
+    """A supervision of a claim goes to the claim's mediator (services.supervision)."""
+    return [claim.mediator] if claim.mediator_id and claim.mediator.is_active else []
 
 
 def claim_representative_users(claim) -> list:
@@ -449,6 +463,33 @@ def find_supervision(scan: Scan) -> list[Due]:
     return dues
 
 
+def find_claims_overdue(scan: Scan) -> list[Due]:
+    """Open collective claims past their own resolve-by deadline (CollectiveClaim.due_at), then
+    every 3 days, as for cases: one indexed range query over the partial index claim_open_due."""
+    from disputes.models import CollectiveClaim
+
+    late = _crossed("due_at", scan.since, scan.now, [OVERDUE_EVERY * k for k in range(OVERDUE_REPEATS)])
+    claims = CollectiveClaim.objects.filter(late, status=CollectiveClaim.Status.OPEN).select_related(
+        "area", "mediator"
+    )
+    dues = []
+    for claim in claims.order_by("pk"):
+        n = (scan.now - claim.due_at) // OVERDUE_EVERY
+        due = stamp(claim.due_at)
+        ctx = {
+            "claim_id": claim.pk,
+            "claim": claim.number,
+            "title": claim.title,
+            "households": claim.households,
+            "due": due,
+            "due_at": _local(claim.due_at),
+            "n": n + 1,
+        }
+        recipients = RULES[Rule.CLAIM_OVERDUE].recipients(claim, scan.staff)
+        dues.append(Due(None, Rule.CLAIM_OVERDUE, f"claim-{claim.pk}/{due}#{n}", recipients, ctx))
+    return dues
+
+
 def find_digests(scan: Scan) -> list[Due]:
     """Monday from 08:00: each supervisor's overdue cases in their subtree, once per ISO week."""
     local = timezone.localtime(scan.now)
@@ -637,6 +678,12 @@ def order_still_due(row: Reminder, related: dict) -> bool:
     return stamp(order.needed_by) == row.context.get("needed_by")
 
 
+def claim_overdue_still_due(row: Reminder, related: dict) -> bool:
+    """The claim is still open and its deadline is the one the reminder names."""
+    claim = related["claims"].get(row.context.get("claim_id"))
+    return claim is not None and claim.is_open and stamp(claim.due_at) == row.context.get("due")
+
+
 def always(row: Reminder, related: dict) -> bool:
     return True
 
@@ -697,6 +744,12 @@ RULES: dict[str, RuleSpec] = {
     Rule.CLAIM_NOTICE: _spec(
         Rule.CLAIM_NOTICE, None, always, lambda claim, staff=None: claim_representative_users(claim), wrapped=False
     ),
+    # A collective claim's own deadline (CollectiveClaim.due_at): its mediator and subdistrict.
+    Rule.CLAIM_OVERDUE: _spec(
+        Rule.CLAIM_OVERDUE, find_claims_overdue, claim_overdue_still_due, claim_overdue_recipients
+    ),
+    # Written by its cause (services.supervision.claim_supervision_order), with its text.
+    Rule.CLAIM_SUPERVISION: _spec(Rule.CLAIM_SUPERVISION, None, always, claim_mediator_recipients),
 }
 assert set(RULES) == set(Rule.values), "every Rule has its entry"
 

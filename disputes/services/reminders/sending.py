@@ -267,7 +267,8 @@ def _send_claimed(row: Reminder, *, token: uuid.UUID, related: dict, connection,
 
 
 def _load_related(rows: list[Reminder]) -> dict:
-    """The events, resolutions and agreements a batch refers to, one query per kind."""
+    """The events, resolutions, agreements and collective claims a batch refers to, one query per kind."""
+    from disputes.models.claims import CollectiveClaim
     from disputes.models.closure import Agreement
     from disputes.models.meetings import Resolution
 
@@ -279,6 +280,7 @@ def _load_related(rows: list[Reminder]) -> dict:
         "events": CaseEvent.objects.select_related("case", "actor").in_bulk(event_ids) if event_ids else {},
         "resolutions": Resolution.objects.in_bulk(ids("resolution")) if ids("resolution") else {},
         "agreements": Agreement.objects.in_bulk(ids("agreement")) if ids("agreement") else {},
+        "claims": CollectiveClaim.objects.in_bulk(ids("claim_id")) if ids("claim_id") else {},
         **_load_grid_related(rows, ids),
     }
 

@@ -3,11 +3,13 @@ with the link to the case list behind it (disputes/dashboard/scope.py, case_list
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from disputes.dashboard.claims import CLAIM_COUNTS, claim_counts, claim_list_url
 from disputes.dashboard.figures import (
     DAYS_IN_DEFINITIONS,
     FLOW_LABELS,
@@ -95,6 +97,12 @@ class Dashboard:
             for k in STOCK_NAMES
         ]
 
+    @cached_property
+    def claims(self) -> dict:
+        """The collective claims received and resolved in the period, per breakdown row and in
+        total (one query per page: the claim cards and the area table share it)."""
+        return claim_counts(self.scope, self.period)
+
     # Rows of the tables, each number with the link to the list behind it.
 
     def _flow_cells(self, row: dict, start: date, end: date, **params) -> list[dict]:
@@ -124,6 +132,10 @@ class Dashboard:
             cells = self._flow_cells(r, p.start, p.end, area_id=link_area)
             for k in ("open", "overdue"):
                 cells.append({"value": s[k], "url": case_list_url(self.scope, area_id=link_area, **STOCK_PARAMS[k])})
+            claims = self.claims.get(area_id, {})
+            for k in CLAIM_COUNTS:
+                url = claim_list_url(self.scope, p, k, area_id=link_area)
+                cells.append({"value": claims.get(k, 0), "url": url})
             rows.append({"label": r["area"] or self.scope.name, "cells": cells})
         return rows
 

@@ -11,7 +11,8 @@
   成功化解"), not the cases in them. With the claims received, one query over the few claims.
 
 Every number links to the list behind it: the case list with the resolved filter, the claim list
-with its dates.
+with its dates. The same one query, grouped by the claim's area, gives the claims received and
+resolved per row of the area breakdown (claim_counts; Dashboard.claims reads it once per page).
 """
 
 from dataclasses import dataclass
@@ -35,32 +36,61 @@ class ClaimFigures:
     urls: dict[str, str]
 
 
-def claim_figures(scope: Scope, period: Period, flows: Flows) -> ClaimFigures:
-    """One query (the claims received and resolved in the period, in the scope's areas); the case
-    figures come from the flows already summed for the page."""
+CLAIM_COUNTS = ("claims_received", "claims_resolved")
+
+
+def claim_counts(scope: Scope, period: Period) -> dict:
+    """The claims received and resolved in the period, in the scope's areas: one query grouped by
+    the claim's area, summed into the rows of the area breakdown (scope.row_of; a claim handled
+    above the rows, across two communities, falls in the row None, the scope's own). Returns
+    {row id or None: {"claims_received": n, "claims_resolved": m}} with the totals under "total"."""
     start, end = period.start_at, period.end_before
-    counts = CollectiveClaim.objects.filter(area_id__any_of=scope.area_ids).aggregate(
-        received=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
-        resolved=Count("pk", filter=Q(resolved_at__gte=start, resolved_at__lt=end)),
+    rows = (
+        CollectiveClaim.objects.filter(area_id__any_of=scope.area_ids)
+        .filter(Q(created_at__gte=start, created_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end))
+        .values("area_id")
+        .annotate(
+            received=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
+            resolved=Count("pk", filter=Q(resolved_at__gte=start, resolved_at__lt=end)),
+        )
+        .values_list("area_id", "received", "resolved")
+        .order_by()
     )
+    counts: dict = {"total": dict.fromkeys(CLAIM_COUNTS, 0)}
+    for area_id, received, resolved in rows:
+        for key in (scope.row_of.get(area_id), "total"):
+            row = counts.setdefault(key, dict.fromkeys(CLAIM_COUNTS, 0))
+            row["claims_received"] += received
+            row["claims_resolved"] += resolved
+    return counts
+
+
+def claim_list_url(scope: Scope, period: Period, key: str, *, area_id: int | None = None) -> str:
+    """The claim list behind a claim figure: the claims of the area received or resolved in the period."""
+    field = "created_at" if key == "claims_received" else "resolved_at"
+    area_id = area_id or (scope.area.pk if scope.area else None)
+    params = {"area": area_id} if area_id else {}
+    params.update({f"{field}__gte": period.start_at.isoformat(), f"{field}__lt": period.end_before.isoformat()})
+    return f"{reverse('admin:disputes_collectiveclaim_changelist')}?{urlencode(params)}"
+
+
+def claim_figures(scope: Scope, period: Period, flows: Flows, counts: dict | None = None) -> ClaimFigures:
+    """The claims received and resolved in the period (claim_counts: one query, unless the page
+    already ran it); the case figures come from the flows already summed for the page."""
+    total = (counts if counts is not None else claim_counts(scope, period))["total"]
     resolved = flow_params("resolved", period)
-    claims_url = reverse("admin:disputes_collectiveclaim_changelist")
-    area = {"area": scope.area.pk} if scope.area else {}
     urls = {
         "resolved": case_list_url(scope, **resolved),
         "resolved_legacy": case_list_url(scope, resolved_as_legacy__exact=1, **resolved),
         "resolved_collective": case_list_url(scope, is_collective__exact=1, **resolved),
-        "claims_received": f"{claims_url}?"
-        + urlencode({**area, "created_at__gte": start.isoformat(), "created_at__lt": end.isoformat()}),
-        "claims_resolved": f"{claims_url}?"
-        + urlencode({**area, "resolved_at__gte": start.isoformat(), "resolved_at__lt": end.isoformat()}),
+        **{key: claim_list_url(scope, period, key) for key in CLAIM_COUNTS},
     }
     t = flows.totals
     return ClaimFigures(
         resolved=t["resolved"],
         resolved_legacy=t["resolved_legacy"],
         resolved_collective=t["resolved_collective"],
-        claims_received=counts["received"],
-        claims_resolved=counts["resolved"],
+        claims_received=total["claims_received"],
+        claims_resolved=total["claims_resolved"],
         urls=urls,
     )

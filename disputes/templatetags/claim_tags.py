@@ -12,13 +12,13 @@ register = template.Library()
 @register.inclusion_tag("disputes/_claim_figures.html")
 def claim_dashboard(board):
     """Resolved cases, of which legacy and collective, and the claims received and resolved."""
-    return {"figures": claim_figures(board.scope, board.period, board.flows)}
+    return {"figures": claim_figures(board.scope, board.period, board.flows, board.claims)}
 
 
 @register.inclusion_tag("disputes/_claim_sentence.html")
 def claim_report_sentence(report):
     """ "共化解矛盾纠纷 N 起，其中历史积案 M 起，群体性诉求 K 件" for the period report."""
-    return {"figures": claim_figures(report.scope, report.period, report.flows)}
+    return {"figures": claim_figures(report.scope, report.period, report.flows, report.claims)}
 
 
 @register.inclusion_tag("disputes/_case_claim.html")

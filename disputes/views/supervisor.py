@@ -56,7 +56,7 @@ def _headers() -> dict:
     now = [_("Open"), _("Overdue")]
     return {
         "flow_headers": flow,
-        "area_headers": [*flow, *now],
+        "area_headers": [*flow, *now, _("Collective claims received"), _("Collective claims resolved")],
         "mediator_headers": now,
         "source_headers": [_("Received")],
     }

@@ -123,3 +123,28 @@ class ClaimSupervisionTests:
         with pytest.raises(CaseError):
             claim_supervision_order(claim=claim, actor=sue)
         assert not claim.events.filter(kind=ClaimEvent.Kind.SUPERVISION).exists()
+
+
+class ClaimFiguresByAreaTests:
+    def test_the_area_table_counts_the_claims_of_each_row_with_their_list(self, claim, areas, mia, sam, client):
+        # A second claim in the other community, resolved: C1 received one, C2 received and resolved one.
+        otto = make_user("otto2", role=User.Role.MEDIATOR, areas=[areas["C2"]])
+        other = claim_create(
+            cases=[make_case(applicant=make_user(f"other{i}"), area=areas["G2"]) for i in range(2)],
+            actor=otto,
+            title="停车难",
+            facts="f",
+            demand="d",
+        )
+        CollectiveClaim.objects.filter(pk=other.pk).update(
+            status=CollectiveClaim.Status.RESOLVED, resolved_at=other.created_at
+        )
+        client.force_login(sam)
+        board = client.get(reverse("disputes:dashboard"), {"period": "year"}).context["board"]
+        rows = {str(r["label"]): [c["value"] for c in r["cells"][-2:]] for r in board.area_rows()}
+        assert rows == {str(areas["C1"]): [1, 0], str(areas["C2"]): [1, 1]}
+        assert (board.claims["total"]["claims_received"], board.claims["total"]["claims_resolved"]) == (2, 1)
+        # Each number opens the claim list of its row and period, which lists that many claims.
+        c2 = next(r for r in board.area_rows() if str(r["label"]) == str(areas["C2"]))
+        listed = client.get(c2["cells"][-1]["url"]).context["cl"]
+        assert [c.pk for c in listed.result_list] == [other.pk]

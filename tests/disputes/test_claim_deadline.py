@@ -44,6 +44,17 @@ class ClaimDeadlineTests:
         claim = claim_create(cases=[strict, other], actor=mia, title="t", facts="f", demand="d")
         assert claim.due_at == claim.created_at + timedelta(days=10)
 
+    def test_the_migration_gives_older_claims_the_same_deadline(self, claim, areas, mia):
+        from importlib import import_module
+
+        from django.apps import apps
+
+        DeadlinePolicy.objects.create(category=claim.cases.first().category, tier=None, resolve_days=12)
+        CollectiveClaim.objects.filter(pk=claim.pk).update(due_at=None)
+        import_module("disputes.migrations.0024_claim_due_and_supervision").due_at_backfill(apps, None)
+        claim.refresh_from_db()
+        assert claim.due_at == claim.created_at + timedelta(days=12)
+
     def test_past_due_one_row_per_recipient_after_two_scans(self, claim, mia, sue, sam):
         # sue serves the claim's subdistrict; sam (district) is above it and not reminded.
         reminders_scan(now=claim.due_at + HOUR)

@@ -5,7 +5,7 @@
     # The embedded SQLite default, 100,000 cases:
     HTTPS=0 .venv/bin/python bench/dashboard.py --db sqlite --cases 100000 [--keep]
 
-    # Any database already filled by seed_demo + seed_bulk (never dropped):
+    # Any database already filled by seed_demo + seed_bulk (never dropped; the policies are added):
     HTTPS=0 .venv/bin/python bench/dashboard.py --database-url postgres://.../linli_bench
 
 Builds its own database (PostgreSQL `linli_bench_dash`, or /tmp/linli-bench-dash/bench.sqlite3) with
@@ -167,6 +167,8 @@ def main() -> None:
     setup(args)
     if not args.database_url:
         ensure_data(args.cases)
+    else:
+        ensure_policies()  # issue 11: the figures with policies that differ by category, here too
     from django.db import connection
     from django.test import Client
 

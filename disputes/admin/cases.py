@@ -28,6 +28,7 @@ from disputes.admin.case_steps import CaseStepViews
 from disputes.admin.claims import ClaimActions
 from disputes.admin.paging import CappedPaginator
 from disputes.admin.sessions import scan_link_html
+from disputes.admin.titles import PlainListTitle
 from disputes.admin.workbench import CaseDocumentViews, workbench_buttons
 from disputes.models import Case, CaseEvent, Evidence, MediationSession, Party, PersonalDataView
 from disputes.selectors import case_search, claim_for_case, meeting_list_for_case, related_open_cases
@@ -148,7 +149,7 @@ class TimelineInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseDocumentViews, CaseStepViews, ClaimActions, SafeInputsAdmin, admin.ModelAdmin):
+class CaseAdmin(CaseDocumentViews, CaseStepViews, ClaimActions, PlainListTitle, SafeInputsAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "title",
@@ -358,11 +359,6 @@ class CaseAdmin(CaseDocumentViews, CaseStepViews, ClaimActions, SafeInputsAdmin,
             if isinstance(inline, PartyInline):
                 inline.show_personal_data = obj is not None and serves_case_area(request.user, obj)
         return inlines
-
-    def changelist_view(self, request, extra_context=None):
-        # "Dispute cases", not Django's "Select dispute case to change": it is the worker's queue.
-        title = capfirst(self.model._meta.verbose_name_plural)
-        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "POST":

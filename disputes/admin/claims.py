@@ -22,6 +22,7 @@ from config.admin_inputs import SafeInputsAdmin
 from config.inputs import parse_id
 from disputes import selectors
 from disputes.admin.case_filters import AreaFilter
+from disputes.admin.titles import PlainListTitle
 from disputes.models import Case, CollectiveClaim, Party
 from disputes.services.cases import CaseError
 from disputes.services.collective import (
@@ -228,7 +229,7 @@ class ClaimActions:
 
 
 @admin.register(CollectiveClaim)
-class CollectiveClaimAdmin(SafeInputsAdmin, admin.ModelAdmin):
+class CollectiveClaimAdmin(PlainListTitle, SafeInputsAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "title",

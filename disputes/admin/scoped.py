@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 
 from accounts.models import User
 from config.admin_inputs import SafeInputsAdmin
+from disputes.admin.titles import PlainListTitle
 from disputes.models import Case
 from disputes.services.cases import CaseError
 from disputes.visibility import area_rows_visible_to, cases_visible_to, visible_rows
@@ -73,7 +74,7 @@ class CompactInline(admin.TabularInline):
         return field
 
 
-class ScopedAdmin(SafeInputsAdmin, admin.ModelAdmin):
+class ScopedAdmin(PlainListTitle, SafeInputsAdmin, admin.ModelAdmin):
     """Rows the user may see, through the one door: `case_path` leads from the row to its case
     (rows hanging off a case), or `area_path` to its area (a community's meeting)."""
 

@@ -388,6 +388,11 @@ class ClaimAdminTests:
         claim.refresh_from_db()
         assert claim.households == 6 and Case.objects.filter(collective_claim=claim, is_collective=True).count() == 6
 
+    def test_the_claim_list_is_titled_by_what_it_holds(self, six, mia, client):
+        client.force_login(mia)
+        html = client.get(reverse("admin:disputes_collectiveclaim_changelist")).content.decode()
+        assert "<h1>群体性诉求</h1>" in html and "来修改" not in html
+
     def test_an_outsider_gets_404_on_the_claim(self, six, mia, otto, client):
         claim = _claim(six, mia)
         client.force_login(otto)

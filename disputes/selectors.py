@@ -34,6 +34,11 @@ def _ancestor_ids(area: Area) -> list[int]:
     return [int(part) for part in area.path.strip("/").split("/") if part]
 
 
+def community_of(area: Area) -> Area | None:
+    """The community at or above `area` (whose committee convenes meetings and signs agreements)."""
+    return Area.objects.filter(pk__in=_ancestor_ids(area), kind=Area.Kind.COMMUNITY).first()
+
+
 def staff_list_for_case(case: Case) -> QuerySet[User]:
     """Active mediators and supervisors who serve the case's area, one of its ancestors or one of
     the areas below it: the people a case may be assigned to."""
@@ -81,10 +86,7 @@ def mediator_suggest_for_case(case: Case) -> User | None:
 def mediator_list_for_case(case: Case, *, first: User | None = None) -> QuerySet[User]:
     """The mediators (not supervisors) who serve the case's area at its tier, as
     mediator_suggest_for_case picks from; `first` (the signed-in user) heads the list."""
-    served = User.areas.through.objects.filter(
-        area_id__in=_ancestor_ids(case.area), area__kind__in=TIER_AREA_KINDS.get(case.tier, [])
-    ).values("user_id")
-    users = User.objects.filter(pk__in=served, is_active=True, role=User.Role.MEDIATOR)
+    users = User.objects.filter(pk__in=_tier_staff_ids(case), is_active=True, role=User.Role.MEDIATOR)
     if first is not None:
         users = users.annotate(is_me=DbCase(When(pk=first.pk, then=0), default=1))
         return users.order_by("is_me", "full_name", "username")

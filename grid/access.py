@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Area, User
 from accounts.selectors import area_subtree_q, served_areas
-from grid.models import Campaign, DiaryEntry, GridMember, ScreeningReport, ServiceOrder
+from grid.models import Campaign, DiaryEntry, GridMember, ServiceOrder
 
 
 def _nothing() -> Q:
@@ -125,10 +125,6 @@ def can_follow_up(user: User, entry: DiaryEntry) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return entry.author_id == user.pk or can_report_for(user, entry.grid)
-
-
-def reports_visible_to(user: User) -> QuerySet[ScreeningReport]:
-    return ScreeningReport.objects.filter(area_scope_q(user, prefix="grid__"))
 
 
 def covers_area(user: User, area: Area) -> bool:

@@ -19,6 +19,13 @@ def _clean_text(value: str) -> str:
     return "\n".join(" ".join(line.split()) for line in (value or "").strip().splitlines()).strip()
 
 
+def check_photo(upload) -> None:
+    """The upload checks of evidence (disputes.uploads.check_upload), and a photo, not a PDF."""
+    uploads.check_upload(upload)
+    if not upload.content_type.startswith("image/"):
+        raise forms.ValidationError(_("“%(name)s” is not a photo."), params={"name": upload.name})
+
+
 class DiaryEntryForm(forms.Form):
     """The phone form. Its idempotency key is made on the phone (static/grid/diary.js) or, without
     JavaScript, in the page: a resent form finds the row the first one made."""
@@ -79,12 +86,9 @@ class DiaryEntryForm(forms.Form):
         errors = []
         for upload in photos:
             try:
-                uploads.check_upload(upload)
+                check_photo(upload)
             except forms.ValidationError as exc:
                 errors.extend(exc.error_list)
-                continue
-            if not upload.content_type.startswith("image/"):
-                errors.append(forms.ValidationError(_("“%(name)s” is not a photo."), params={"name": upload.name}))
                 continue
             self.accepted_photos.append(upload)
         if errors:
@@ -213,9 +217,7 @@ class OrderDoneForm(forms.Form):
     def clean_photo(self):
         photo = self.cleaned_data["photo"]
         if photo:
-            uploads.check_upload(photo)
-            if not photo.content_type.startswith("image/"):
-                raise forms.ValidationError(_("“%(name)s” is not a photo."), params={"name": photo.name})
+            check_photo(photo)
         return photo or None
 
 

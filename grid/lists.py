@@ -20,6 +20,7 @@ from accounts.selectors import area_subtree_q
 from config.inputs import parse_date, parse_id
 from grid import access
 from grid.models import DiaryEntry, ServiceOrder
+from grid.selectors import ESCALATED, FOUND, LATE, WAITING, ZERO
 
 PAGE = 50
 # The help-request figures and the moment each counts (grid.stats keeps the same days).
@@ -31,10 +32,10 @@ ORDER_STAGES = {
 }
 # The screening-report figures (grid.stats.grid_figures) and the campaign overview's states each shows.
 REPORT_STATES = {
-    "due": ("zero", "found", "waiting", "late", "escalated"),
-    "filed": ("zero", "found"),
-    "zero": ("zero",),
-    "late": ("late", "escalated"),
+    "due": (ZERO, FOUND, WAITING, LATE, ESCALATED),
+    "filed": (ZERO, FOUND),
+    "zero": (ZERO,),
+    "late": (LATE, ESCALATED),
 }
 
 

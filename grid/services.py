@@ -65,15 +65,21 @@ def diary_entry_create(
             grid_id=entry.grid_id, day=stats.local_day(entry.happened_at), **{stats.KIND_FIGURE[entry.kind]: 1}
         )
     for upload in photos or ():
-        upload.seek(0)
-        DiaryPhoto.objects.create(
-            entry=entry,
-            file=upload,
-            original_name=upload.name[:200],
-            content_type=upload.content_type,
-            size=upload.size,
-        )
+        _photo_add(entry, upload)
     return entry, True
+
+
+def _photo_add(entry: DiaryEntry, upload, *, removal: bool = False) -> DiaryPhoto:
+    """A checked photo (forms: check_photo) stored with the entry; removal: of the hazard's removal."""
+    upload.seek(0)
+    return DiaryPhoto.objects.create(
+        entry=entry,
+        removal=removal,
+        file=upload,
+        original_name=upload.name[:200],
+        content_type=upload.content_type,
+        size=upload.size,
+    )
 
 
 def diary_entry_to_case(*, entry: DiaryEntry, actor: User, category_id: int, title: str) -> Case:
@@ -115,15 +121,7 @@ def hazard_mark_removed(*, entry: DiaryEntry, actor: User | None = None, note: s
     if marked:
         stats.stat_add(grid_id=entry.grid_id, day=stats.local_day(now), hazards_removed=1)
         if photo is not None:
-            photo.seek(0)
-            DiaryPhoto.objects.create(
-                entry=entry,
-                removal=True,
-                file=photo,
-                original_name=photo.name[:200],
-                content_type=photo.content_type,
-                size=photo.size,
-            )
+            _photo_add(entry, photo, removal=True)
     entry.refresh_from_db(fields=["hazard_removed_at", "hazard_removed_by", "hazard_removed_note"])
     return entry
 

@@ -15,8 +15,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Area
-from disputes import admin_forms
+from disputes import admin_forms, selectors
 from disputes.admin.scoped import CompactInline, ScopedAdmin, scoped_cases
 from disputes.models import Agreement, AgreementSignature, Case, FollowUp, Party
 from disputes.services import closure as closure_services
@@ -191,8 +190,7 @@ class AgreementAdmin(ScopedAdmin):
         copies = [p.name for p in parties] + [gettext("People's mediation committee")]
         # The committee is the community's: a case filed at grid level still prints its community.
         area = agreement.case.area
-        ancestor_ids = [int(i) for i in area.path.strip("/").split("/") if i]
-        community = Area.objects.filter(pk__in=ancestor_ids, kind=Area.Kind.COMMUNITY).first() or area
+        community = selectors.community_of(area) or area
         context = {
             **self.admin_site.each_context(request),
             "committee_area": community,

@@ -468,7 +468,7 @@ class CollectiveClaimAdmin(PlainListTitle, SafeInputsAdmin, admin.ModelAdmin):
     def meeting_view(self, request, object_id):
         claim = self._claim(request, object_id)
         form = ClaimMeetingForm(request.POST or None, initial={"topic": claim.title})
-        community = _community_of(claim)
+        community = _claim_community(claim)
         if request.method == "POST" and form.is_valid():
             try:
                 if community is None:
@@ -500,7 +500,7 @@ def _supervises(user) -> bool:
     return user.is_superuser or user.is_supervisor
 
 
-def _community_of(claim: CollectiveClaim) -> Area | None:
+def _claim_community(claim: CollectiveClaim) -> Area | None:
     """The community that convenes the claim's meeting: the claim's own area or the one above it,
     else (a claim across communities) the community of its first case."""
     area = claim.area
@@ -509,5 +509,4 @@ def _community_of(claim: CollectiveClaim) -> Area | None:
         if first is None:
             return None
         area = first.area
-    ids = [int(part) for part in area.path.strip("/").split("/") if part]
-    return Area.objects.filter(pk__in=ids, kind=Area.Kind.COMMUNITY).first()
+    return selectors.community_of(area)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area, Estate
-from disputes import admin_forms, services
+from disputes import admin_forms, selectors, services
 from disputes.models import Agreement, AgreementSignature, Case, Party
 from disputes.services import closure as closure_services
 from disputes.services import meetings as meeting_services
@@ -132,11 +132,6 @@ _register_steps()
 # --- The document views ------------------------------------------------------------------------
 
 
-def _community_of(area: Area) -> Area | None:
-    ids = [int(i) for i in area.path.strip("/").split("/") if i]
-    return Area.objects.filter(pk__in=ids, kind=Area.Kind.COMMUNITY).first()
-
-
 class CaseDocumentViews:
     """Mixed into CaseAdmin with CaseStepViews (which provides _case_for_change and _render)."""
 
@@ -213,7 +208,7 @@ class CaseDocumentViews:
     def meeting_view(self, request, case, button):
         communities = areas_visible_to(request.user).filter(kind=Area.Kind.COMMUNITY)
         estates = Estate.objects.filter(community__in=communities).select_related("community")
-        community = _community_of(case.area)
+        community = selectors.community_of(case.area)
         tomorrow = timezone.localdate() + timedelta(days=1)
         form = admin_forms.MeetingScheduleForm(
             request.POST or None,

@@ -39,15 +39,6 @@ class Dashboard:
     definitions: dict[str, str]
     days: dict[str, str]  # the configured days the texts quote (disputes.deadlines.PolicyBook.days_text)
     generated_at: datetime = field(default_factory=timezone.now)
-    # flow_params by (measure, period) for this page: a community's rows are a hundred grids over
-    # the same period, and each link's bounds were worked out again (a tenth of its Python time).
-    _params: dict = field(default_factory=dict, repr=False, compare=False)
-
-    def _flow_params(self, measure: str, period: Period) -> dict:
-        key = (measure, period)
-        if key not in self._params:
-            self._params[key] = flow_params(measure, period)
-        return self._params[key]
 
     @property
     def rates(self) -> list[dict]:
@@ -78,7 +69,7 @@ class Dashboard:
                 "label": FLOW_LABELS[k],
                 "value": self.flows.totals[k],
                 "definition": self.definitions[k],
-                "url": case_list_url(self.scope, **self._flow_params(k, self.period)),
+                "url": case_list_url(self.scope, **flow_params(k, self.period)),
                 "in_ledger": True,  # the ledger of the figure lists the same cases (exports.LEDGER_FIGURES)
             }
             for k in TREND_MEASURES
@@ -108,7 +99,7 @@ class Dashboard:
     def _flow_cells(self, row: dict, start: date, end: date, **params) -> list[dict]:
         span = Period("custom", start, end)
         return [
-            {"value": row[k], "url": case_list_url(self.scope, **self._flow_params(k, span), **params)}
+            {"value": row[k], "url": case_list_url(self.scope, **flow_params(k, span), **params)}
             for k in TREND_MEASURES
         ]
 

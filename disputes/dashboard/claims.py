@@ -15,16 +15,21 @@ with its dates. The same one query, grouped by the claim's area, gives the claim
 resolved per row of the area breakdown (claim_counts; Dashboard.claims reads it once per page).
 """
 
-import functools
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
-from django.urls import get_script_prefix, reverse
-from django.utils import timezone
-from django.utils.http import urlencode
+from django.urls import get_script_prefix
 
 from disputes.dashboard.figures import Flows
-from disputes.dashboard.scope import Period, Scope, _query_pair, case_list_url, flow_params
+from disputes.dashboard.scope import (
+    Period,
+    Scope,
+    admin_list_url,
+    case_list_url,
+    changelist_url,
+    flow_params,
+    period_params,
+)
 from disputes.models import CollectiveClaim
 
 
@@ -68,25 +73,12 @@ def claim_counts(scope: Scope, period: Period) -> dict:
 
 
 def claim_list_url(scope: Scope, period: Period, key: str, *, area_id: int | None = None) -> str:
-    """The claim list behind a claim figure: the claims of the area received or resolved in the period.
-    A community's table has two of these per grid: the list reversed and the bounds encoded once
-    per page (as case_list_url does), not per link."""
+    """The claim list behind a claim figure: the claims of the area received or resolved in the period."""
     field = "created_at" if key == "claims_received" else "resolved_at"
     area_id = area_id or (scope.area.pk if scope.area else None)
-    area = f"{_query_pair('area', str(area_id))}&" if area_id else ""
-    bounds = _bounds(field, period, timezone.get_current_timezone_name())
-    return f"{_claim_list_base(get_script_prefix())}?{area}{bounds}"
-
-
-@functools.lru_cache(maxsize=8)
-def _claim_list_base(prefix: str) -> str:
-    return reverse("admin:disputes_collectiveclaim_changelist")
-
-
-@functools.lru_cache(maxsize=64)
-def _bounds(field: str, period: Period, tz_name: str) -> str:
-    # tz_name is part of the key: the bounds are local midnights in the active time zone.
-    return urlencode({f"{field}__gte": period.start_at.isoformat(), f"{field}__lt": period.end_before.isoformat()})
+    query = {"area": area_id} if area_id else {}
+    query.update(period_params(field, period))
+    return admin_list_url(changelist_url("admin:disputes_collectiveclaim_changelist", get_script_prefix()), query)
 
 
 def claim_figures(scope: Scope, period: Period, flows: Flows, counts: dict | None = None) -> ClaimFigures:

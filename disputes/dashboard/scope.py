@@ -90,7 +90,7 @@ class Scope:
     def list_url(self) -> str:
         """The admin case list the figures link to (the script prefix read once per page, not per
         link: a community's dashboard has about 800 links)."""
-        return _changelist_url(get_script_prefix())
+        return changelist_url("admin:disputes_case_changelist", get_script_prefix())
 
     @property
     def menu(self) -> list[Area]:
@@ -153,7 +153,12 @@ def case_list_url(scope: Scope, *, area_id: int | None = None, **params) -> str:
     if area:
         query["area"] = area
     query.update({key: value for key, value in params.items() if value is not None})
-    return f"{scope.list_url}?{'&'.join(_query_pair(k, str(v)) for k, v in query.items())}"
+    return admin_list_url(scope.list_url, query)
+
+
+def admin_list_url(base: str, query: dict) -> str:
+    """An admin list's URL with its filters (the case list, the claim list)."""
+    return f"{base}?{'&'.join(_query_pair(k, str(v)) for k, v in query.items())}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -164,9 +169,25 @@ def _query_pair(key: str, value: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _changelist_url(prefix: str) -> str:
+def changelist_url(name: str, prefix: str) -> str:
     # A dashboard has a few hundred links to the same list: reverse it once (per script prefix).
-    return reverse("admin:disputes_case_changelist")
+    return reverse(name)
+
+
+def period_params(field_name: str, period: Period) -> dict:
+    """The admin filters for `field_name` within the period: local midnights with their offset,
+    so a list counts the same days as the figures."""
+    return dict(_period_bounds(field_name, period, timezone.get_current_timezone_name()))
+
+
+@functools.lru_cache(maxsize=256)
+def _period_bounds(field_name: str, period: Period, tz_name: str) -> tuple:
+    # Worked out once per field, period and time zone: a community's tables repeat the same
+    # period on a hundred grid rows (tz_name: the midnights are those of the active zone).
+    return (
+        (f"{field_name}__gte", period.start_at.isoformat()),
+        (f"{field_name}__lt", period.end_before.isoformat()),
+    )
 
 
 def flow_params(measure: str, period: Period) -> dict:
@@ -177,11 +198,7 @@ def flow_params(measure: str, period: Period) -> dict:
         "resolved": "resolved_at",
         "closed": "closed_at",
     }[measure]
-    params = {
-        # Local midnights with their offset: the list counts the same days as the figures.
-        f"{field_name}__gte": period.start_at.isoformat(),
-        f"{field_name}__lt": period.end_before.isoformat(),
-    }
+    params = period_params(field_name, period)
     if measure == "closed":
         params["status__exact"] = Case.Status.CLOSED
     return params

@@ -28,14 +28,22 @@ class Category(models.Model):
         return self.name
 
 
-class CaseNumberCounter(models.Model):
-    """The last case number issued per year: numbers are LL-<year>-<6 digits> and never reused."""
+class NumberCounter(models.Model):
+    """The last number issued per year, for services.cases.next_number: numbers are
+    <prefix>-<year>-<6 digits> and never reused."""
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        abstract = True
+
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class CaseNumberCounter(NumberCounter):
+    """Case numbers: LL-<year>-<6 digits>."""
 
 
 class Case(models.Model):

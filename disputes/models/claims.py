@@ -15,18 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Area
-from disputes.models.cases import Case
+from disputes.models.cases import Case, NumberCounter
 from disputes.models.parties import Party
 
 
-class ClaimNumberCounter(models.Model):
-    """The last claim number issued per year, as CaseNumberCounter does for cases."""
-
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last}"
+class ClaimNumberCounter(NumberCounter):
+    """Collective claim numbers: JT-<year>-<6 digits>."""
 
 
 class CollectiveClaim(models.Model):

@@ -496,16 +496,15 @@ def case_terminate(*, case: Case, actor: User | None, routes_advised: str, note:
 
 
 def refer_allowed(case: Case) -> bool:
-    """A case being handled can be referred (court, arbitration, a department, the police)."""
-    return case.status in (Case.Status.ASSIGNED, Case.Status.IN_MEDIATION)
+    """A case being handled can be referred (court, arbitration, a department, the police): as
+    it can be terminated."""
+    return case_can_terminate(case)
 
 
 def case_refer(*, case: Case, actor: User, target: str, note: str = "") -> CaseEvent:
-    if not refer_allowed(case):
-        raise InvalidTransition(case.status, Case.Status.CLOSED)
+    _require(refer_allowed(case), case, S.CLOSED)
     if not target.strip():
         raise CaseError(_("Say where the case is referred to."))
-    _require(case_can_terminate(case), case, S.CLOSED)
     return case_transition(
         case=case,
         to=Case.Status.CLOSED,

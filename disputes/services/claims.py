@@ -56,17 +56,22 @@ def _write_households(
     fields = {"households": households, "is_collective": now_collective}
     event = _case_write(case=case, fields=fields, actor=actor, kind=kind, note=note, is_public=is_public, data=data)
     if was != now_collective:
-        case_event_record(
-            case=case,
-            actor=actor,
-            kind=CaseEvent.Kind.COLLECTIVE,
-            note=_("Now a collective claim: %(n)s households.") % {"n": households}
-            if now_collective
-            else _("No longer a collective claim: %(n)s households.") % {"n": households},
-            is_public=False,
-            data={"collective": now_collective, "households": households},
-        )
+        collective_flag_event(case=case, collective=now_collective, households=households, actor=actor)
     return event
+
+
+def collective_flag_event(*, case: Case, collective: bool, households: int, actor: User | None) -> None:
+    """The event of a case's collective flag flipping (by its own households or its claim's)."""
+    case_event_record(
+        case=case,
+        actor=actor,
+        kind=CaseEvent.Kind.COLLECTIVE,
+        note=_("Now a collective claim: %(n)s households.") % {"n": households}
+        if collective
+        else _("No longer a collective claim: %(n)s households.") % {"n": households},
+        is_public=False,
+        data={"collective": collective, "households": households},
+    )
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ from disputes.models import (
 )
 from disputes.services import cases as lifecycle
 from disputes.services.cases import CaseError, StaleCase, _case_write, households_collective, next_number
+from disputes.services.claims import collective_flag_event
 from disputes.services.closure import case_close_with_outcome
 from disputes.services.meetings import meeting_create
 from disputes.services.reminders import RULES, reminder_create
@@ -95,27 +96,15 @@ def _member_write(
         data={"claim": number, "joined": claim is not None},
     )
     if was != collective:
-        _flag_event(case=case, collective=collective, households=households, actor=actor)
+        collective_flag_event(case=case, collective=collective, households=households, actor=actor)
     return event
-
-
-def _flag_event(*, case: Case, collective: bool, households: int, actor: User | None) -> None:
-    lifecycle.case_event_record(
-        case=case,
-        actor=actor,
-        kind=CaseEvent.Kind.COLLECTIVE,
-        note=_("Now a collective claim: %(n)s households.") % {"n": households}
-        if collective
-        else _("No longer a collective claim: %(n)s households.") % {"n": households},
-        is_public=False,
-        data={"collective": collective, "households": households},
-    )
 
 
 def claim_sync(*, claim: CollectiveClaim, actor: User | None) -> CollectiveClaim:
     """Recount the claim's households from its members and let each member's flag follow the
     total (through the lifecycle, an event on each flip); then the claim's status (claim_status_sync)."""
-    members = list(claim.cases.select_related("collective_claim").order_by("pk"))
+    # The mediator: each flag flip is a case event whose notice goes to them.
+    members = list(claim.cases.select_related("mediator").order_by("pk"))
     claim.households = sum(c.households for c in members)
     CollectiveClaim.objects.filter(pk=claim.pk).update(households=claim.households)
     collective = households_collective(claim.households)
@@ -139,7 +128,7 @@ def claim_status_sync(*, claim: CollectiveClaim, actor: User | None, members: li
     """The claim follows its members: open while one is still open; resolved once none is open
     and at least one was resolved (resolved_at: the day it counts as a resolved claim); closed
     once every member is finished. A reopened member reopens the claim."""
-    members = members if members is not None else list(claim.cases.all())
+    members = members if members is not None else list(claim.cases.only("pk", "status", "resolved_at"))
     if not members:
         return
     # As it is now: a member's own transition may have moved it since the caller loaded it.

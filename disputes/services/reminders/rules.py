@@ -30,7 +30,7 @@ from django.utils import timezone
 from accounts.models import Area, User
 from disputes import deadlines
 from disputes.models import Case, CaseEvent, Party, Reminder, Rule
-from disputes.selectors import TIER_AREA_KINDS
+from disputes.selectors import TIER_AREA_KINDS, staff_for_tier, supervisors_of_subdistrict
 
 OVERDUE_EVERY = timedelta(days=3)
 # Overdue reminders repeat every 3 days for up to a year; by then the case is legacy, supervised
@@ -107,7 +107,7 @@ class Staff:
         if nearest and found:
             deepest = max(d for d, _ in found)
             found = [(d, p) for d, p in found if d == deepest]
-        return list({p.pk: p for _, p in found}.values())
+        return _unique(p for _, p in found)
 
     def community_staff(self, path: str) -> list[Person]:
         """Who handles an unassigned case: the mediators serving it, else its supervisors."""
@@ -120,7 +120,7 @@ class Staff:
         """The mediators and supervisors of the area handling the case's tier (selectors.staff_for_tier)."""
         depths = {list(Area.Kind.values).index(kind) for kind in TIER_AREA_KINDS.get(case.tier, [])}
         found = [p for _, d, a, p in self.rows if d in depths and case.area.path.startswith(a)]
-        return list({p.pk: p for p in found}.values())
+        return _unique(found)
 
     def supervisors(self) -> dict[int, tuple[Person, list[str]]]:
         result: dict[int, tuple[Person, list[str]]] = {}
@@ -175,7 +175,6 @@ def confirmation_recipients(agreement, staff: Staff) -> list[Person]:
 def high_risk_recipients(case: Case, staff: Staff | None = None) -> list:
     """The supervisors of the case's subdistrict (街道) hear that it was assessed high risk (DESIGN §7);
     `case` may be a collective claim (anything with an area)."""
-    from disputes.selectors import supervisors_of_subdistrict
 
     return list(supervisors_of_subdistrict(case))
 
@@ -210,7 +209,6 @@ def claim_representative_users(claim) -> list:
 def event_recipients(event: CaseEvent) -> list:
     """Parties with an account hear about public events; the mediator hears about every event; the
     mediators and supervisors of the tier above hear that a case was escalated to them."""
-    from disputes.selectors import staff_for_tier
 
     case = event.case
     people = []
@@ -612,24 +610,18 @@ def status_still_due(row: Reminder, related: dict) -> bool:
     return _case_running(row) and stamp(row.case.status_changed_at) == row.context.get("since")
 
 
-def stale_still_due(row: Reminder, related: dict) -> bool:
+def _case_open_running(row: Reminder) -> bool:
+    # Open and its clock not stopped: the status and stamp the row was written for aside.
     case = row.case
-    return (
-        case is not None
-        and case.status in OPEN
-        and case.suspended_at is None
-        and stamp(case.last_activity_at) == row.context.get("quiet_since")
-    )
+    return case is not None and case.status in OPEN and case.suspended_at is None
+
+
+def stale_still_due(row: Reminder, related: dict) -> bool:
+    return _case_open_running(row) and stamp(row.case.last_activity_at) == row.context.get("quiet_since")
 
 
 def legacy_still_due(row: Reminder, related: dict) -> bool:
-    case = row.case
-    return (
-        case is not None
-        and case.status in OPEN
-        and case.suspended_at is None
-        and stamp(case.legacy_at) == row.context.get("legacy")
-    )
+    return _case_open_running(row) and stamp(row.case.legacy_at) == row.context.get("legacy")
 
 
 def supervision_still_due(row: Reminder, related: dict) -> bool:

@@ -54,11 +54,17 @@ RETRY_BACKOFF = timedelta(seconds=30)
 
 
 def event_notify(*, event: CaseEvent) -> None:
-    """Inbox message now, email row for the task (both once per event and recipient)."""
+    """Inbox message now, email row for the task (both once per event and recipient). The text
+    depends on the recipient's language only: rendered once per language, as _render_cached does
+    for the sender (this runs inside every case write's request)."""
+    texts: dict[str, tuple[str, str]] = {}
+    context = {"event": event, "case": event.case, "site_url": settings.SITE_URL}
     for person in event_recipients(event):
-        with translation.override(person.language or settings.LANGUAGE_CODE):
-            context = {"event": event, "case": event.case, "site_url": settings.SITE_URL}
-            subject, body = _render_text(RULES[Rule.EVENT].template, context)
+        language = person.language or settings.LANGUAGE_CODE
+        if language not in texts:
+            with translation.override(language):
+                texts[language] = _render_text(RULES[Rule.EVENT].template, context)
+        subject, body = texts[language]
         InboxMessage.objects.get_or_create(
             recipient=person,
             source_key=f"event:{event.pk}",

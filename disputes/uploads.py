@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 import filetype
 import pikepdf
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import ExifTags, Image
@@ -241,6 +242,16 @@ def normalised_name(name: str, extension: str) -> str:
 EXIF_PREFIX = b"Exif\x00\x00"
 XMP_JPEG_PREFIXES = (b"http://ns.adobe.com/xap/1.0/\x00", b"http://ns.adobe.com/xmp/extension/\x00")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def stored_file(upload):
+    """What is stored of an accepted upload: a photo without its location (strip_location), as
+    evidence is; the upload itself when there was nothing to take out."""
+    upload.seek(0)
+    original = upload.read()
+    upload.seek(0)
+    stored = strip_location(original, upload.content_type)
+    return upload if stored is original else ContentFile(stored, name=upload.name)
 
 
 def strip_location(data: bytes, mime: str) -> bytes:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Area, Estate, User
+from disputes import uploads
 from disputes.models import Case, Party
 from disputes.services.cases import PartyData, case_submit
 from grid import stats
@@ -70,15 +71,16 @@ def diary_entry_create(
 
 
 def _photo_add(entry: DiaryEntry, upload, *, removal: bool = False) -> DiaryPhoto:
-    """A checked photo (forms: check_photo) stored with the entry; removal: of the hazard's removal."""
-    upload.seek(0)
+    """A checked photo (forms: check_photo) stored with the entry, without its location (as
+    evidence is); removal: of the hazard's removal."""
+    stored = uploads.stored_file(upload)
     return DiaryPhoto.objects.create(
         entry=entry,
         removal=removal,
-        file=upload,
+        file=stored,
         original_name=upload.name[:200],
         content_type=upload.content_type,
-        size=upload.size,
+        size=stored.size,
     )
 
 
@@ -311,8 +313,7 @@ def order_done(*, order: ServiceOrder, actor: User, note: str, photo=None) -> Se
         raise GridError(_("Only the person who took the order can mark it done."))
     order = _order_move(order=order, to=ServiceOrder.Status.DONE, done_at=timezone.now(), done_note=note)
     if photo is not None:
-        photo.seek(0)
-        order.done_photo.save(photo.name, photo, save=False)
+        order.done_photo.save(photo.name, uploads.stored_file(photo), save=False)
         ServiceOrder.objects.filter(pk=order.pk).update(done_photo=order.done_photo.name)
     return order
 
